@@ -1,0 +1,57 @@
+"""Regenerate every notebooks/NN_topic.ipynb from its jupytext source NN_topic.py (make sync).
+
+The .py file is the source of truth; the .ipynb is written without outputs.
+``--check`` only reports pairs that are out of sync (exit 1), as the tests do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import jupytext
+import nbformat
+
+from _common import NOTEBOOKS, chapter_stems
+
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+
+def paired_notebook(stem: str) -> nbformat.NotebookNode:
+    """The .ipynb content that belongs to ``notebooks/<stem>.py``."""
+    nb = jupytext.read(NOTEBOOKS / f"{stem}.py")
+    nb.metadata["kernelspec"] = KERNELSPEC
+    nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return nb
+
+
+def cells_of(nb: nbformat.NotebookNode) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(type, source, tags) of each cell: what must agree between the two files of a pair."""
+    return [(c.cell_type, c.source.strip(), tuple(c.get("metadata", {}).get("tags", []))) for c in nb.cells]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    stale = []
+    for stem in chapter_stems():
+        target = NOTEBOOKS / f"{stem}.ipynb"
+        wanted = paired_notebook(stem)
+        if args.check:
+            if not target.exists() or cells_of(nbformat.read(target, as_version=4)) != cells_of(wanted):
+                stale.append(stem)
+            continue
+        jupytext.write(wanted, target, fmt="ipynb")
+        print(f"wrote {target}")
+    if stale:
+        print(f"out of sync: {', '.join(stale)}; run 'make sync'", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
