@@ -89,7 +89,7 @@ full: setup
 	$(BIN)/python scripts/run_notebooks.py --profile full --out build/executed/full --results results/full
 
 data: setup
-	$(BIN)/python -c "from course_lib import data; data.verify_all()"
+	$(BIN)/python -m course_lib.data
 
 benchmark: setup
 	$(BIN)/python benchmarks/time_notebooks.py --profiles ci default --out benchmarks/latest.md
