@@ -65,7 +65,7 @@ course: setup mathjax
 	$(BIN)/python scripts/results_table.py build/results/default
 
 test: setup mathjax
-	COURSE_PROFILE=ci $(BIN)/python -m pytest -q --nbval-lax --durations=15 tests notebooks
+	COURSE_PROFILE=ci $(BIN)/python -m pytest -q --nbval-lax --nbval-cell-timeout=600 --durations=15 tests notebooks
 
 book: setup mathjax
 	@test -d build/executed/default || { echo "error: no executed notebooks in build/executed/default; run 'make course' first"; exit 1; }

@@ -5,6 +5,7 @@ by hand. This script stages a copy of it together with
 
 * the chapter notebooks (``--notebooks``: executed copies for ``make course``, the
   committed ones without outputs for the book test),
+* ``references.bib``, the chapters' ``book/bib/chNN.bib`` files merged,
 * ``results.md``, generated from the results files (``--results`` of this run and the
   committed ``results/full``),
 * MathJax 3 from the npm package ``mathjax@3.2.2`` (``make mathjax`` fetches it into
@@ -83,11 +84,30 @@ def write_results_page(stage: Path, run_results: Path | None) -> None:
     (stage / "results.md").write_text("\n".join(lines), encoding="utf-8")
 
 
+BIB_ENTRY = re.compile(r"^@\w+\{([^,\s]+),", re.M)
+
+
+def merged_bibliography(folder: Path = BOOK / "bib") -> str:
+    """The chapters' BibTeX files (``book/bib/chNN.bib``) as one text; a key defined twice differently is an error."""
+    entries: dict[str, str] = {}
+    for bib in sorted(folder.glob("*.bib")):
+        text = bib.read_text(encoding="utf-8")
+        starts = [m.start() for m in BIB_ENTRY.finditer(text)] + [len(text)]
+        for begin, end in zip(starts, starts[1:]):
+            chunk = text[begin:end].strip()
+            key = BIB_ENTRY.match(chunk).group(1)
+            if key in entries and " ".join(entries[key].split()) != " ".join(chunk.split()):
+                raise SystemExit(f"error: bibliography key {key!r} is defined differently in two files of {folder}")
+            entries[key] = chunk
+    return "\n\n".join(entries[k] for k in sorted(entries)) + "\n"
+
+
 def stage_book(stage: Path, notebooks: Path, run_results: Path | None) -> bool:
     """Copy the book sources, the notebooks and MathJax into ``stage``; return True if MathJax is local."""
     if stage.exists():
         shutil.rmtree(stage)
-    shutil.copytree(BOOK, stage, ignore=shutil.ignore_patterns("_build", "chapters"))
+    shutil.copytree(BOOK, stage, ignore=shutil.ignore_patterns("_build", "chapters", "bib"))
+    (stage / "references.bib").write_text(merged_bibliography(), encoding="utf-8")
     chapters = stage / "chapters"
     chapters.mkdir()
     for stem in chapter_stems():

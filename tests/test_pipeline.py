@@ -62,3 +62,30 @@ def test_page_problems_finds_missing_images(tmp_path):
     assert any("missing.png does not exist" in p for p in problems)
     assert any("2 images on the page, 3 figures" in p for p in problems)
     assert page_problems(tmp_path / "nope.html", 0) == [f"missing page {tmp_path / 'nope.html'}"]
+
+
+def test_bibliography_covers_every_citation():
+    import re
+
+    from _common import NOTEBOOKS, chapter_stems
+    from build_book import BIB_ENTRY, merged_bibliography
+
+    keys = set(BIB_ENTRY.findall(merged_bibliography()))
+    for stem in chapter_stems():
+        text = (NOTEBOOKS / f"{stem}.py").read_text()
+        cited = {k.strip() for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", text) for k in group.split(",")}
+        missing = cited - keys
+        assert not missing, f"{stem} cites keys missing from book/bib/*.bib: {sorted(missing)}"
+
+
+def test_conflicting_bib_keys_are_an_error(tmp_path):
+    import pytest
+
+    from build_book import merged_bibliography
+
+    (tmp_path / "a.bib").write_text("@article{k1,\n title={A}\n}\n")
+    (tmp_path / "b.bib").write_text("@article{k1,\n title={A}\n}\n@book{k2,\n title={B}\n}\n")
+    assert merged_bibliography(tmp_path).count("@") == 2
+    (tmp_path / "c.bib").write_text("@article{k1,\n title={Other}\n}\n")
+    with pytest.raises(SystemExit, match="k1"):
+        merged_bibliography(tmp_path)
