@@ -7,16 +7,15 @@ Exercises: 1.1 gaussian_map, 1.2 jl_dimension, 1.3 max_pairwise_distortion,
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 from pathlib import Path
 
-import jupytext
 import numpy as np
 import pytest
 
-from course_lib.checks import ExerciseFailure, ch01
+from exercise_helpers import expect_failure, notebook_solutions, quiet
+
+from course_lib.checks import ch01
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = ROOT / "notebooks" / "01_johnson_lindenstrauss.py"
@@ -31,21 +30,8 @@ NUMBERS = {"gaussian_map": "1.1", "jl_dimension": "1.2", "max_pairwise_distortio
            "estimate_success_probability": "1.4"}
 
 
-def quiet(fn, *args):
-    with contextlib.redirect_stdout(io.StringIO()):
-        return fn(*args)
 
 
-def notebook_solutions() -> dict[str, object]:
-    """Run the notebook's imports cell and every exercise cell; return the functions they define."""
-    nb = jupytext.read(CHAPTER)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    namespace: dict = {}
-    exec(compile(code[0].source, "<imports>", "exec"), namespace)  # noqa: S102 - the course's own cells
-    for cell in code:
-        if "exercise" in cell.metadata.get("tags", []):
-            exec(compile(cell.source, "<exercise>", "exec"), namespace)  # noqa: S102
-    return {name: namespace[name] for name in CHECKS}
 
 
 # --------------------------------------------------------------------------- the solutions pass
@@ -55,7 +41,7 @@ def test_reference_passes(name):
 
 
 def test_notebook_solutions_pass():
-    for name, fn in notebook_solutions().items():
+    for name, fn in notebook_solutions(CHAPTER.stem, CHECKS).items():
         quiet(CHECKS[name], fn)
 
 
@@ -70,14 +56,6 @@ def test_stub_says_not_implemented(name):
         CHECKS[name](stub)
 
 
-def expect_failure(check, fn, *words: str) -> str:
-    with pytest.raises(AssertionError) as err:
-        quiet(check, fn)
-    message = str(err.value)
-    assert isinstance(err.value, ExerciseFailure)
-    for word in words:
-        assert word in message, f"expected {word!r} in the message: {message}"
-    return message
 
 
 # --------------------------------------------------------------------------- Exercise 1.1

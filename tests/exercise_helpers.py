@@ -1,0 +1,44 @@
+"""Helpers shared by the exercise-check tests (tests/test_exercises_chNN.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import jupytext
+import pytest
+
+from course_lib.checks import ExerciseFailure
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def quiet(fn: Callable[..., Any], *args: Any) -> Any:
+    """Call ``fn`` with its printed output swallowed."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return fn(*args)
+
+
+def notebook_solutions(stem: str, names: Iterable[str]) -> dict[str, Any]:
+    """Run a chapter's imports cell and exercise cells; return the functions named ``names``."""
+    nb = jupytext.read(NOTEBOOKS / f"{stem}.py")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    namespace: dict = {}
+    exec(compile(code[0].source, "<imports>", "exec"), namespace)  # noqa: S102 - the course's own cells
+    for cell in code:
+        if "exercise" in cell.metadata.get("tags", []):
+            exec(compile(cell.source, "<exercise>", "exec"), namespace)  # noqa: S102
+    return {name: namespace[name] for name in names}
+
+
+def expect_failure(check: Callable[[Any], None], fn: Any, *words: str) -> str:
+    """Assert that ``check(fn)`` fails with an exercise message containing every word; return it."""
+    with pytest.raises(AssertionError) as err:
+        quiet(check, fn)
+    message = str(err.value)
+    assert isinstance(err.value, ExerciseFailure)
+    for word in words:
+        assert word in message, f"expected {word!r} in the message: {message}"
+    return message
