@@ -18,7 +18,6 @@ ifneq ($(wildcard ../shared/data/SHA256SUMS),)
 export COURSE_DATA_DIR ?= $(abspath ../shared/data)
 endif
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 export OMP_NUM_THREADS ?= 2
 
 .PHONY: help setup course test book student lab sync train full data mathjax benchmark lock clean

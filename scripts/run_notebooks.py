@@ -35,6 +35,7 @@ def execute(stem: str, profile: str, out: Path, results: Path, timeout: int) -> 
     """Execute one notebook; return (wall time in s, error message or None)."""
     nb = nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4)
     os.environ.update(COURSE_PROFILE=profile, COURSE_RESULTS_DIR=str(results.resolve()), COURSE_NOTEBOOK=stem)
+    os.environ.pop("MPLBACKEND", None)  # a non-interactive backend here would keep figures out of the notebook
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(NOTEBOOKS)}})
     start = time.perf_counter()
