@@ -1,0 +1,93 @@
+"""Re-assert the named claims of the committed full-profile results (results/full/*.json).
+
+CI cannot afford to re-run the paper-scale profile, so `make full` commits its results with
+their provenance and this test checks, on every run, that the committed numbers still support
+each chapter's claims -- and that every chapter has such a file.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+import pytest
+
+from _common import ROOT, chapter_stems
+from course_lib.results import load
+
+FULL = ROOT / "results" / "full"
+
+
+def values(stem: str) -> dict[str, Any]:
+    data = load(FULL / f"{stem}.json")
+    return {key: entry["value"] for key, entry in data["results"].items()}
+
+
+def claims_01(v: dict[str, Any]) -> None:
+    n = 50  # the point-set size of the success-rate experiment
+    assert v["success_rate_at_bound"] >= 1 / n, "the theorem promises success probability >= 1/n at the bound"
+    assert v["success_rate_at_bound"] >= 0.9, "in practice one draw almost always works at the bound"
+    assert v["mean_draws_at_bound"] <= n
+    assert v["max_distortion_k784"] < v["guaranteed_eps_k784"], "largest distortion below the theorem's guarantee"
+    assert v["fraction_within_guarantee"] >= 1 / n
+    assert -0.7 < v["distortion_slope"] < -0.35, "largest distortion falls like k^(-1/2)"
+    assert v["sklearn_grid_agreement"] > 0
+    assert v["bound_mnist_train_eps01"] > 784
+    assert v["near_orthogonal_count"] > 140, "more nearly orthogonal vectors than dimensions"
+    assert v["near_orthogonal_growth"] > 0
+    assert abs(v["sparse_std_ratio"] - 1) < 0.15, "very sparse maps distort like Gaussian ones"
+    assert v["knn_acc_k100"] >= v["knn_acc_unprojected"] - 0.05
+    assert v["knn_acc_k200"] >= v["knn_acc_unprojected"] - 0.03
+
+
+def claims_02(v: dict[str, Any]) -> None:
+    for key in ("sc_toy_slope", "svm_slope"):
+        assert abs(v[key] + 1) <= 0.15, f"{key} = {v[key]:.3f}, expected -1 +- 0.15 (strongly convex rate)"
+    assert abs(v["convex_toy_slope"] + 0.5) <= 0.15, "convex rate: slope -1/2 +- 0.15"
+    for key in ("sc_toy_bound_holds", "svm_bound_holds", "convex_toy_bound_holds"):
+        assert v[key] is True, f"{key}: the theorem's bound must hold at every T"
+    assert v["nondescent_increases"] > 0, "subgradient steps that increase f exist"
+    assert v["constant_step_plateau_ratio"] > 0.5 and v["decreasing_step_ratio"] < 0.2
+    for instance in ("A", "B"):
+        assert v[f"hard_{instance}_ratio_late"] > v[f"hard_{instance}_ratio_early"], \
+            f"hard instance {instance}: uniform averaging falls behind suffix averaging as T grows"
+
+
+def claims_03(v: dict[str, Any]) -> None:
+    assert v["max_deviation_from_torch"] < 1e-6, "every optimizer matches torch.optim to 1e-6"
+    assert v["nesterov_change_of_variable_error"] < 1e-10
+    assert v["plateau_distance_adam"] < 0.01 < 2.0 < v["plateau_distance_sgd"], \
+        "Adam crosses the plateau to the minimiser, SGD stays stuck on it"
+    assert v["reddi_adam_final_x"] > 0.9, "Adam ends near +1, the worst point (Reddi et al.)"
+    assert v["reddi_amsgrad_final_x"] < -0.9, "AMSGrad ends near -1, the optimum"
+    assert v["reddi_adam_default_betas_final_x"] < -0.9, "with the default betas Adam converges here"
+    accuracies = {k: x for k, x in v.items() if k.startswith("mnist_eval_accuracy_")}
+    assert len(accuracies) >= 9, "every optimizer of the chapter trained the CNN"
+    assert min(accuracies.values()) > 0.9 and v["mnist_best_eval_accuracy"] > 0.97
+
+
+CLAIMS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "01_johnson_lindenstrauss": claims_01,
+    "02_sgd_convergence": claims_02,
+    "03_optimizers": claims_03,
+}
+
+
+def test_every_chapter_has_full_results_and_claims():
+    for stem in chapter_stems():
+        assert (FULL / f"{stem}.json").exists(), f"results/full/{stem}.json is missing: run 'make full' and commit it"
+        assert stem in CLAIMS, f"no full-profile claims are re-asserted for {stem}"
+
+
+@pytest.mark.parametrize("stem", sorted(CLAIMS))
+def test_provenance(stem):
+    data = load(FULL / f"{stem}.json")
+    run = data["run"]
+    assert run["profile"] == "full" and data["profile"] == "full"
+    assert re.fullmatch(r"[0-9a-f]{40}", run["commit"]), "the commit the results were measured at"
+    assert run["wall_time_s"] > 0 and run["date"]
+
+
+@pytest.mark.parametrize("stem", sorted(CLAIMS))
+def test_claims(stem):
+    CLAIMS[stem](values(stem))
