@@ -22,7 +22,8 @@ def paired_notebook(stem: str) -> nbformat.NotebookNode:
     nb = jupytext.read(NOTEBOOKS / f"{stem}.py")
     nb.metadata["kernelspec"] = KERNELSPEC
     nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{index:03d}"  # stable ids: re-syncing an unchanged chapter changes nothing
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     return nb
