@@ -39,7 +39,7 @@ import torch
 
 from . import metrics
 from . import noise as noise_models
-from .kernels import transfer_function
+from .kernels import _positive, transfer_function
 
 __all__ = [
     "MAD_FACTOR",
@@ -359,12 +359,7 @@ def wiener_deconvolution(y: ArrayLike, kernel: ArrayLike, balance: float) -> Arr
         The restored image(s), same type and shape as ``y`` (not clipped).
     """
     where = "wiener_deconvolution"
-    try:
-        balance = float(balance)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where}: balance must be a positive number, got {balance!r}") from None
-    if not math.isfinite(balance) or balance <= 0:
-        raise ValueError(f"{where}: balance must be finite and > 0, got {balance!r}")
+    balance = _positive(balance, "balance", where)
     is_tensor = isinstance(y, torch.Tensor)
     if is_tensor:
         if y.ndim != 4 or not torch.is_floating_point(y):

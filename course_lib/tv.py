@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .kernels import _positive
 from .operators import Identity, LinearOperator
 
 __all__ = ["TVResult", "TVStack", "divergence", "gradient", "primal_dual_gap", "solve_tv", "total_variation"]
@@ -255,12 +256,7 @@ def solve_tv(
         ValueError: ``lam <= 0``, ``tol <= 0``, bad shapes, ``safety < 1``.
     """
     where = "solve_tv"
-    try:
-        lam = float(lam)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where}: lam must be a positive number, got {lam!r}") from None
-    if not math.isfinite(lam) or lam <= 0:
-        raise ValueError(f"{where}: lam must be finite and > 0, got {lam!r}")
+    lam = _positive(lam, "lam", where)
     if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol > 0):
         raise ValueError(f"{where}: tol must be a positive number, got {tol!r}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
