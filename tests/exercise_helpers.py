@@ -42,3 +42,12 @@ def expect_failure(check: Callable[[Any], None], fn: Any, *words: str) -> str:
     for word in words:
         assert word in message, f"expected {word!r} in the message: {message}"
     return message
+
+
+def expect_stub_failure(check: Callable[[Any], None], number: str) -> str:
+    """Assert that a stub raising NotImplementedError("Exercise <number>: ...") fails with "not implemented yet"."""
+
+    def stub(*args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError(f"Exercise {number}: the task")
+
+    return expect_failure(check, stub, f"Exercise {number}: not implemented yet")
