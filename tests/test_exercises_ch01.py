@@ -30,10 +30,6 @@ NUMBERS = {"gaussian_map": "1.1", "jl_dimension": "1.2", "max_pairwise_distortio
            "estimate_success_probability": "1.4"}
 
 
-
-
-
-
 # --------------------------------------------------------------------------- the solutions pass
 @pytest.mark.parametrize("name", list(CHECKS))
 def test_reference_passes(name):
@@ -48,8 +44,6 @@ def test_notebook_solutions_pass():
 @pytest.mark.parametrize("name", list(CHECKS))
 def test_stub_says_not_implemented(name):
     expect_stub_failure(CHECKS[name], NUMBERS[name])
-
-
 
 
 # --------------------------------------------------------------------------- Exercise 1.1

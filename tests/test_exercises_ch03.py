@@ -33,12 +33,6 @@ REFERENCES = {
 NUMBERS = {"nesterov_step": "3.1", "adam_step": "3.2", "amsgrad_step": "3.3", "adabound_step_size": "3.4"}
 
 
-
-
-
-
-
-
 # --------------------------------------------------------------------------- the solutions pass
 @pytest.mark.parametrize("name", list(CHECKS))
 def test_reference_passes(name):
