@@ -34,11 +34,21 @@ from .training import History, checkpoint_meta, fit, resume_path, save_checkpoin
 
 __all__ = [
     "DNCNN",
+    "MNIST_KINDS",
+    "MNIST_SIGMAS",
     "DnCNNSchedule",
+    "MnistSchedule",
     "N_VALIDATION",
     "denoise",
+    "denoise_batch",
     "dncnn_schedule",
     "make_dncnn",
+    "mnist_builder",
+    "mnist_eval_pairs",
+    "mnist_loss",
+    "mnist_name",
+    "mnist_noisy_batch",
+    "mnist_trainer",
     "noisy_patch_batch",
     "residual_loss",
     "train400_split",
@@ -222,15 +232,37 @@ def mnist_noisy_batch(
 
 
 def mnist_eval_pairs(sigma: float, n: int | None = None, *, seed: int = 2024) -> tuple[Tensor, Tensor]:
-    """The course's fixed noisy evaluation digits: ``(noisy, clean)`` from the MNIST eval split.
+    """The course's fixed noisy evaluation digits: ``(noisy, clean)``, the first ``n`` of the MNIST eval split.
 
-    The same noise for every method (chapters 05, 07, 08 compare on exactly these images).
+    Digit ``i`` gets the noise of :func:`course_lib.classical.noisy_version` ``(x_i, 255 sigma, seed, i)``,
+    so a classical method scored by :func:`course_lib.classical.denoising_table` with the same
+    seed sees exactly the same noisy digits (chapters 05, 07 and 08 compare on these).
     """
+    from .classical import noisy_version
+
+    if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma >= 0):
+        raise ValueError(f"mnist_eval_pairs: sigma must be >= 0 on the [0, 1] scale, got {sigma!r}")
     clean = data.mnist("eval")[0]
     if n is not None:
         clean = clean[:n]
-    gen = torch.Generator().manual_seed(int(np.random.SeedSequence([seed, round(1000 * sigma)]).generate_state(1)[0]))
-    return clean + sigma * torch.randn(clean.shape, generator=gen), clean
+    noisy = np.stack([noisy_version(x[0].double().numpy(), 255.0 * sigma, seed, i) for i, x in enumerate(clean)])
+    return torch.from_numpy(noisy).float()[:, None], clean
+
+
+def denoise_batch(model: nn.Module, noisy: Tensor, *, batch: int = 500) -> Tensor:
+    """Apply an MNIST denoiser to ``(N, 1, 28, 28)`` digits in eval mode, clipped to [0, 1] (chapter 05).
+
+    For a VAE the decoder's output at the posterior mean is returned.
+    """
+    was_training = model.training
+    model.eval()
+    outs = []
+    with torch.no_grad():
+        for i in range(0, len(noisy), batch):
+            out = model(noisy[i:i + batch])
+            outs.append((out[0] if isinstance(out, tuple) else out).clamp(0, 1))
+    model.train(was_training)
+    return torch.cat(outs)
 
 
 @dataclass(frozen=True)
