@@ -14,11 +14,12 @@ Notebooks pick their sizes with :func:`by_profile`::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Iterator, TypeVar
 
 import numpy as np
 import torch
@@ -114,3 +115,23 @@ def device() -> torch.device:
 def repo_root() -> Path:
     """The repository root (the folder that holds ``course_lib``)."""
     return Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with at most ``n`` torch intra-op threads, restoring the setting afterwards.
+
+    Small problems (a few thousand numbers per operation) run faster on one thread: with
+    two threads on a machine that other processes load, OpenMP's barriers cost more than
+    the work (chapter 04 measured a 40x slowdown of the TV solver; chapter 05's tiny
+    networks behave the same way).
+    """
+    if n < 1:
+        raise ValueError(f"torch_threads: n must be >= 1, got {n}")
+    before = torch.get_num_threads()
+    if before > n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .config import torch_threads
 from .kernels import _positive
 from .operators import Identity, LinearOperator
 
@@ -176,13 +177,8 @@ def _small_problem_threads(numel: int) -> Iterator[None]:
     it up to 40x slower than on one thread (chapter 04 measured 50 ms vs 1.1 ms per
     iteration on 2 x 128 x 128 images).
     """
-    before = torch.get_num_threads()
-    if numel <= SINGLE_THREAD_MAX_PIXELS and before > 1:
-        torch.set_num_threads(1)
-    try:
+    with torch_threads(1) if numel <= SINGLE_THREAD_MAX_PIXELS else contextlib.nullcontext():
         yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _per_image(t: torch.Tensor) -> torch.Tensor:
