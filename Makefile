@@ -92,6 +92,7 @@ data: setup
 
 benchmark: setup
 	$(BIN)/python benchmarks/bench_operators.py --out benchmarks/operators.md
+	$(BIN)/python benchmarks/bench_training.py --out benchmarks/training.md
 	$(BIN)/python benchmarks/time_notebooks.py --profiles ci default --out benchmarks/latest.md
 
 # Re-resolve the ranges of pyproject.toml in a scratch venv and write the exact pins.

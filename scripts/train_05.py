@@ -47,11 +47,13 @@ def train_dncnn(fresh: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("parts", nargs="*", choices=["mnist", "dncnn"], default=[],
-                        help="what to train (default: both)")
+    parser.add_argument("parts", nargs="*", metavar="part", help="mnist and/or dncnn (default: both)")
     parser.add_argument("--fresh", action="store_true", help="discard saved training states and start over")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.parts) - {"mnist", "dncnn"})
+    if unknown:
+        parser.error(f"unknown part(s) {', '.join(unknown)}; choose from: mnist, dncnn")
     os.environ.setdefault("COURSE_PROFILE", "full")
     if args.threads:
         torch.set_num_threads(args.threads)

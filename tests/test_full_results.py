@@ -66,10 +66,29 @@ def claims_03(v: dict[str, Any]) -> None:
     assert min(accuracies.values()) > 0.9 and v["mnist_best_eval_accuracy"] > 0.97
 
 
+def claims_04(v: dict[str, Any]) -> None:
+    for sigma in (15, 25, 50):
+        gap = v[f"bm3d_bsd68_s{sigma}_minus_published"]
+        assert abs(gap) < 0.2, f"BM3D on BSD68 at sigma {sigma} is {gap:+.2f} dB from the published value (limit 0.2)"
+    for dataset in ("set12", "bsd68"):
+        assert v[f"bm3d_margin_{dataset}_s25"] > 0, f"BM3D beats every other classical method on {dataset} at sigma 25"
+        for sigma in (15, 25, 50):
+            noisy = v[f"psnr_{dataset}_s{sigma}_noisy"]
+            tuned = {k: x for k, x in v.items() if k.startswith(f"psnr_{dataset}_s{sigma}_") and not k.endswith("_noisy")}
+            assert len(tuned) >= 8 and min(tuned.values()) > noisy, f"every method improves on the noisy input ({dataset}, {sigma})"
+    assert v["saltpepper_median_minus_mean_db"] > 3.0, "the median beats the mean on salt-and-pepper noise"
+    assert v["mad_sigma25_worst_relative_error"] < 0.15
+    assert v["wavelet_max_abs_diff_vs_skimage"] < 1e-10, "hand-written thresholding equals skimage's"
+    assert v["tv_vs_skimage_rms_diff"] < 2e-4, "the Chambolle-Pock TV solver agrees with skimage's Chambolle"
+    assert v["tv_blur_relative_gap"] <= 1e-4 and v["ct_tv_relative_gap"] <= 1e-4, "TV solved to its stated gap"
+    assert v["deblur_tv_psnr"] > v["deblur_wiener_psnr"], "TV deconvolution beats Wiener on these images"
+
+
 CLAIMS: dict[str, Callable[[dict[str, Any]], None]] = {
     "01_johnson_lindenstrauss": claims_01,
     "02_sgd_convergence": claims_02,
     "03_optimizers": claims_03,
+    "04_classical_denoising": claims_04,
 }
 
 
