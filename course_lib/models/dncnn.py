@@ -13,6 +13,13 @@ then run on a quarter of the pixels, so a layer costs 4x less per image pixel an
 receptive field covers twice the distance. The course's shipped network uses it: the
 same number of layers and more channels than a plain 12 x 48 DnCNN, for less compute
 per pixel.
+
+Initialisation: PyTorch's default convolution init plus batch-norm scales ``gamma = 1`` make a
+15-layer network's initial noise prediction far larger than the noise, and training first
+spends hundreds of steps unlearning it (chapter 05 measured the loss still at the identity's
+level, sigma^2, after 120 steps). Starting every batch-norm scale at
+:data:`BN_INIT_SCALE` = 0.1, as DnCNN's reference PyTorch ports do with their small random
+scales, keeps the initial prediction small; the same 120 steps then halve the loss.
 """
 
 from __future__ import annotations
@@ -21,7 +28,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["DnCNN", "build_dncnn", "count_parameters", "macs_per_pixel"]
+__all__ = ["BN_INIT_SCALE", "DnCNN", "build_dncnn", "count_parameters", "macs_per_pixel"]
+
+#: Initial value of every batch-norm scale (see the module docstring).
+BN_INIT_SCALE = 0.1
 
 
 class DnCNN(nn.Module):
@@ -49,6 +59,9 @@ class DnCNN(nn.Module):
                        nn.ReLU(inplace=True)]
         layers.append(nn.Conv2d(width, c, 3, padding=1))
         self.body = nn.Sequential(*layers)
+        for module in self.body:
+            if isinstance(module, nn.BatchNorm2d):
+                nn.init.constant_(module.weight, BN_INIT_SCALE)
         # channels-last tensors make the CPU convolutions about 15 % faster (measured, chapter 05)
         self.body.to(memory_format=torch.channels_last)
 
