@@ -34,6 +34,7 @@ from .training import History, checkpoint_meta, fit, resume_path, save_checkpoin
 
 __all__ = [
     "DNCNN",
+    "LATENT_SWEEP",
     "MNIST_KINDS",
     "MNIST_SIGMAS",
     "DnCNNSchedule",
@@ -212,9 +213,13 @@ def _arch(model: nn.Module) -> dict[str, Any]:
 MNIST_SIGMAS: tuple[float, ...] = (0.1, 0.3, 0.5)
 
 
-def mnist_name(kind: str, sigma: float) -> str:
-    """Registry name of a shipped MNIST denoiser, e.g. ``mnist_unet_s030`` (chapters 05, 07, 08)."""
-    return f"mnist_{kind}_s{round(100 * sigma):03d}"
+def mnist_name(kind: str, sigma: float, latent: int | None = None) -> str:
+    """Registry name of a shipped MNIST model, e.g. ``mnist_unet_s030`` or ``mnist_conv_k8_s030`` (chapters 05, 07, 08).
+
+    ``latent`` names a code size other than the kind's default (chapter 05's latent sweep).
+    """
+    code = f"_k{int(latent)}" if latent is not None else ""
+    return f"mnist_{kind}{code}_s{round(100 * sigma):03d}"
 
 
 def mnist_noisy_batch(
@@ -290,16 +295,25 @@ def mnist_loss(model: nn.Module, batch: tuple[Tensor, Tensor], beta: float = 1.0
 
 
 #: Architecture of each shipped MNIST model kind (:func:`course_lib.models.autoencoders.build` arguments).
-MNIST_KINDS: dict[str, dict[str, Any]] = {"conv": {"latent": 32}, "unet": {"width": 8}, "plain": {"width": 8}}
+MNIST_KINDS: dict[str, dict[str, Any]] = {
+    "conv": {"latent": 32}, "unet": {"width": 8}, "plain": {"width": 8},
+    "dense": {"latent": 32, "hidden": 128}, "vae": {"latent": 16},
+}
+#: Code sizes of chapter 05's latent sweep (convolutional autoencoders at sigma = 0.3; 32 is the default).
+LATENT_SWEEP: tuple[int, ...] = (2, 4, 8, 16, 32, 64)
 
 
-def mnist_builder(kind: str, seed: int = 0) -> Callable[[], nn.Module]:
-    """``build_model()`` for a shipped MNIST model kind ("conv", "unet" or "plain"), chapter 05."""
+def mnist_builder(kind: str, seed: int = 0, latent: int | None = None) -> Callable[[], nn.Module]:
+    """``build_model()`` for a shipped MNIST model kind (see :data:`MNIST_KINDS`), chapter 05.
+
+    ``latent`` overrides the kind's code size (the latent sweep).
+    """
     from .models.autoencoders import build
 
     if kind not in MNIST_KINDS:
         raise ValueError(f"unknown MNIST model kind {kind!r}; shipped kinds: {', '.join(MNIST_KINDS)}")
-    return lambda: build(kind, seed=seed, **MNIST_KINDS[kind])
+    kwargs = {**MNIST_KINDS[kind], **({"latent": int(latent)} if latent is not None else {})}
+    return lambda: build(kind, seed=seed, **kwargs)
 
 
 def mnist_trainer(kind: str, sigma: float, *, full_steps: int | None = None,
