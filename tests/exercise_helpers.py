@@ -51,3 +51,37 @@ def expect_stub_failure(check: Callable[[Any], None], number: str) -> str:
         raise NotImplementedError(f"Exercise {number}: the task")
 
     return expect_failure(check, stub, f"Exercise {number}: not implemented yet")
+
+
+class ExerciseSuite:
+    """The tests every chapter's exercise checks must pass; subclass it as ``TestCommon`` in
+    ``tests/test_exercises_chNN.py`` and set the four class attributes.
+
+    * each reference solution passes its check;
+    * the notebook's own solutions (its exercise cells) pass;
+    * a stub raising ``NotImplementedError("Exercise N.M: ...")`` fails with "not implemented yet";
+    * passing a value instead of a function is reported in words.
+    """
+
+    STEM: str = ""
+    CHECKS: dict[str, Callable[[Any], None]] = {}
+    REFERENCES: dict[str, Any] = {}
+    NUMBERS: dict[str, str] = {}
+
+    def test_references_pass(self) -> None:
+        for name, check in self.CHECKS.items():
+            quiet(check, self.REFERENCES[name])
+
+    def test_notebook_solutions_pass(self) -> None:
+        solutions = notebook_solutions(self.STEM, self.CHECKS)
+        assert set(solutions) == set(self.CHECKS)
+        for name, fn in solutions.items():
+            quiet(self.CHECKS[name], fn)
+
+    def test_stubs_say_not_implemented(self) -> None:
+        for name, check in self.CHECKS.items():
+            expect_stub_failure(check, self.NUMBERS[name])
+
+    def test_a_value_instead_of_a_function_is_reported(self) -> None:
+        for name, check in self.CHECKS.items():
+            expect_failure(check, 3.0, f"Exercise {self.NUMBERS[name]}", "expected a function")

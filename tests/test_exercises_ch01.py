@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exercise_helpers import expect_failure, expect_stub_failure, notebook_solutions, quiet
+from exercise_helpers import ExerciseSuite, expect_failure
 
 from course_lib.checks import ch01
 
@@ -26,24 +26,13 @@ CHECKS = {
     "max_pairwise_distortion": ch01.check_max_pairwise_distortion,
     "estimate_success_probability": ch01.check_estimate_success_probability,
 }
+REFERENCES = {name: getattr(ch01, f"reference_{name}") for name in CHECKS}
 NUMBERS = {"gaussian_map": "1.1", "jl_dimension": "1.2", "max_pairwise_distortion": "1.3",
            "estimate_success_probability": "1.4"}
 
 
-# --------------------------------------------------------------------------- the solutions pass
-@pytest.mark.parametrize("name", list(CHECKS))
-def test_reference_passes(name):
-    quiet(CHECKS[name], getattr(ch01, f"reference_{name}"))
-
-
-def test_notebook_solutions_pass():
-    for name, fn in notebook_solutions(CHAPTER.stem, CHECKS).items():
-        quiet(CHECKS[name], fn)
-
-
-@pytest.mark.parametrize("name", list(CHECKS))
-def test_stub_says_not_implemented(name):
-    expect_stub_failure(CHECKS[name], NUMBERS[name])
+class TestCommon(ExerciseSuite):
+    STEM, CHECKS, REFERENCES, NUMBERS = CHAPTER.stem, CHECKS, REFERENCES, NUMBERS
 
 
 # --------------------------------------------------------------------------- Exercise 1.1
