@@ -1,7 +1,8 @@
 """Regenerate every notebooks/NN_topic.ipynb from its jupytext source NN_topic.py (make sync).
 
 The .py file is the source of truth; the .ipynb is written without outputs.
-``--check`` only reports pairs that are out of sync (exit 1), as the tests do.
+``--check`` only reports pairs that are out of sync (exit 1), as the tests do; ``--only 05``
+limits either to some chapters. A notebook whose content would not change is not rewritten.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import sys
 import jupytext
 import nbformat
 
-from _common import NOTEBOOKS, chapter_stems
+from _common import NOTEBOOKS, ROOT, chapter_stems, select
+
+sys.path.insert(0, str(ROOT))
+from course_lib.io import atomic_write_text  # noqa: E402
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
@@ -36,17 +40,21 @@ def cells_of(nb: nbformat.NotebookNode) -> list[tuple[str, str, tuple[str, ...]]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true")
+    parser.add_argument("--check", action="store_true", help="only report pairs that are out of sync")
+    parser.add_argument("--only", nargs="*", help="chapter numbers or stems (default: all)")
     args = parser.parse_args()
     stale = []
-    for stem in chapter_stems():
+    for stem in select(chapter_stems(), args.only):
         target = NOTEBOOKS / f"{stem}.ipynb"
         wanted = paired_notebook(stem)
         if args.check:
             if not target.exists() or cells_of(nbformat.read(target, as_version=4)) != cells_of(wanted):
                 stale.append(stem)
             continue
-        jupytext.write(wanted, target, fmt="ipynb")
+        text = jupytext.writes(wanted, fmt="ipynb").rstrip("\n") + "\n"  # as jupytext.write saves it
+        if target.exists() and target.read_text(encoding="utf-8") == text:
+            continue
+        atomic_write_text(target, text)
         print(f"wrote {target}")
     if stale:
         print(f"out of sync: {', '.join(stale)}; run 'make sync'", file=sys.stderr)
