@@ -19,7 +19,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-__all__ = ["Case", "ExerciseFailure", "call_student", "compare_cases", "fail", "as_array"]
+__all__ = ["Case", "ExerciseFailure", "Mistake", "as_array", "call_student", "compare_cases", "copied_args", "fail",
+           "matching_mistakes"]
 
 
 class ExerciseFailure(AssertionError):
@@ -106,3 +107,37 @@ def compare_cases(
             message = f"case {case.name}: expected {_describe(expected)}, got {_describe(got)}"
             fail(exercise, message + (f". Hint: {hint}" if hint else ""))
     print(f"{exercise}: all {len(cases)} cases pass.")
+
+
+#: A typical wrong answer: (the message that names it, a function computing it).
+Mistake = tuple[str, Callable[..., Any]]
+
+
+def matching_mistakes(mistakes: Sequence[Mistake], case: Case, got: np.ndarray, *,
+                      rtol: float, atol: float) -> str | None:
+    """The descriptions (each once) of every mistake model whose answer on ``case`` equals ``got``."""
+    hits = []
+    for description, wrong in mistakes:
+        try:
+            with torch.no_grad(), np.errstate(all="ignore"):
+                value = as_array(wrong(*case.args, **case.kwargs))
+        except Exception:  # noqa: BLE001 -- a mistake model that cannot run is simply not matched
+            continue
+        if value.shape == got.shape and np.allclose(got, value, rtol=rtol, atol=atol):
+            hits.append(description)
+    return "; ".join(dict.fromkeys(hits)) if hits else None
+
+
+def copied_args(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Call ``fn`` on copies of its array and tensor arguments, so an in-place student cannot corrupt a case."""
+    if not callable(fn):
+        return fn  # call_student reports "expected a function"
+
+    def copy(a: Any) -> Any:
+        if isinstance(a, torch.Tensor):
+            return a.clone()
+        return a.copy() if isinstance(a, np.ndarray) else a
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return fn(*(copy(a) for a in args), **kwargs)
+    return wrapper

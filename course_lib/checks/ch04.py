@@ -21,7 +21,7 @@ import pywt
 import torch
 
 from .. import classical, tv
-from . import Case, compare_cases
+from . import Case, Mistake, compare_cases, copied_args, matching_mistakes
 
 __all__ = [
     "check_divergence",
@@ -34,31 +34,8 @@ __all__ = [
     "soft_threshold_reference",
 ]
 
-Mistake = tuple[str, Callable[..., Any]]
 
 
-def _matching(mistakes: list[Mistake], case: Case, got: np.ndarray, rtol: float, atol: float) -> str | None:
-    """The descriptions of every mistake model whose answer on ``case`` equals ``got``."""
-    hits = []
-    for description, wrong in mistakes:
-        try:
-            with np.errstate(all="ignore"):
-                value = np.asarray(wrong(*case.args, **case.kwargs), dtype=np.float64)
-        except Exception:  # noqa: BLE001 -- a mistake model that cannot run is simply not matched
-            continue
-        if value.shape == got.shape and np.allclose(got, value, rtol=rtol, atol=atol):
-            hits.append(description)
-    return "; ".join(hits) if hits else None
-
-
-def _copy_args(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Call ``fn`` on copies of array arguments, so an in-place student cannot corrupt a case."""
-    if not callable(fn):
-        return fn  # call_student reports "expected a function"
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return fn(*(a.copy() if isinstance(a, np.ndarray) else a for a in args), **kwargs)
-    return wrapper
 
 
 # --------------------------------------------------------------------------- Exercise 4.1: MAD noise estimate
@@ -116,11 +93,11 @@ def check_estimate_noise_sigma(estimate_noise_sigma: Callable[[np.ndarray], floa
     ]
 
     def diagnose(case: Case, got: np.ndarray, expected: np.ndarray) -> str | None:
-        return _matching(_MAD_MISTAKES, case, got, 1e-3, 1e-9) or (
+        return matching_mistakes(_MAD_MISTAKES, case, got, rtol=1e-3, atol=1e-9) or (
             "take the diagonal band of one orthonormal Haar level, hh = pywt.dwt2(image, 'db1')[1][2], "
             "and return median(|hh|) / 0.6745")
 
-    compare_cases(_copy_args(estimate_noise_sigma), estimate_noise_sigma_reference, cases, EX_MAD,
+    compare_cases(copied_args(estimate_noise_sigma), estimate_noise_sigma_reference, cases, EX_MAD,
                   rtol=1e-3, atol=1e-9, diagnose=diagnose)
 
 
@@ -161,9 +138,9 @@ def _threshold_cases() -> list[Case]:
 def check_soft_threshold(soft_threshold: Callable[[np.ndarray, float], np.ndarray]) -> None:
     """Exercise 4.2: compare the student's soft thresholding with ``sign(c) max(|c| - t, 0)``."""
     def diagnose(case: Case, got: np.ndarray, expected: np.ndarray) -> str | None:
-        return _matching(_SOFT_MISTAKES, case, got, 1e-9, 1e-12)
+        return matching_mistakes(_SOFT_MISTAKES, case, got, rtol=1e-9, atol=1e-12)
 
-    compare_cases(_copy_args(soft_threshold), soft_threshold_reference, _threshold_cases(), EX_SOFT,
+    compare_cases(copied_args(soft_threshold), soft_threshold_reference, _threshold_cases(), EX_SOFT,
                   rtol=1e-9, atol=1e-12, diagnose=diagnose)
 
 
@@ -192,9 +169,9 @@ _HARD_MISTAKES: list[Mistake] = [
 def check_hard_threshold(hard_threshold: Callable[[np.ndarray, float], np.ndarray]) -> None:
     """Exercise 4.3: compare the student's hard thresholding with ``c [|c| > t]``."""
     def diagnose(case: Case, got: np.ndarray, expected: np.ndarray) -> str | None:
-        return _matching(_HARD_MISTAKES, case, got, 1e-9, 1e-12)
+        return matching_mistakes(_HARD_MISTAKES, case, got, rtol=1e-9, atol=1e-12)
 
-    compare_cases(_copy_args(hard_threshold), hard_threshold_reference, _threshold_cases(), EX_HARD,
+    compare_cases(copied_args(hard_threshold), hard_threshold_reference, _threshold_cases(), EX_HARD,
                   rtol=1e-9, atol=1e-12, diagnose=diagnose)
 
 
@@ -256,7 +233,7 @@ def check_divergence(divergence: Callable[[np.ndarray], np.ndarray]) -> None:
     ]
 
     def diagnose(case: Case, got: np.ndarray, expected: np.ndarray) -> str | None:
-        hint = _matching(_DIV_MISTAKES, case, got, 1e-9, 1e-12)
+        hint = matching_mistakes(_DIV_MISTAKES, case, got, rtol=1e-9, atol=1e-12)
         if hint is None and got.shape == expected.shape:
             p = case.args[0]
             x = np.random.default_rng(6).normal(size=got.shape)
@@ -264,5 +241,5 @@ def check_divergence(divergence: Callable[[np.ndarray], np.ndarray]) -> None:
             hint = f"the adjoint identity <grad x, p> = -<x, div p> fails ({lhs:.4f} vs {rhs:.4f}) for a random x"
         return hint
 
-    compare_cases(_copy_args(divergence), divergence_reference, cases, EX_DIV, rtol=1e-9, atol=1e-12,
+    compare_cases(copied_args(divergence), divergence_reference, cases, EX_DIV, rtol=1e-9, atol=1e-12,
                   diagnose=diagnose)

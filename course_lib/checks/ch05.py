@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from .. import metrics
-from . import Case, as_array, call_student, compare_cases, fail
+from . import Case, Mistake, call_student, compare_cases, copied_args, fail, matching_mistakes
 
 __all__ = [
     "check_gaussian_kl",
@@ -33,30 +33,8 @@ __all__ = [
     "residual_loss_reference",
 ]
 
-Mistake = tuple[str, Callable[..., Any]]
 
 
-def _matching(mistakes: list[Mistake], case: Case, got: np.ndarray, rtol: float = 1e-5) -> str | None:
-    hits = []
-    for description, wrong in mistakes:
-        try:
-            with torch.no_grad(), np.errstate(all="ignore"):
-                value = as_array(wrong(*case.args, **case.kwargs))
-        except Exception:  # noqa: BLE001 -- a mistake model that cannot run is not matched
-            continue
-        if value.shape == got.shape and np.allclose(got, value, rtol=rtol, atol=1e-9):
-            hits.append(description)
-    return "; ".join(dict.fromkeys(hits)) if hits else None
-
-
-def _cloned(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Call ``fn`` on clones of tensor arguments, so an in-place student cannot corrupt a case."""
-    if not callable(fn):
-        return fn  # call_student reports "expected a function"
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return fn(*(a.clone() if isinstance(a, torch.Tensor) else a for a in args), **kwargs)
-    return wrapper
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -112,9 +90,10 @@ def check_psnr(psnr: Callable[..., Any]) -> None:
     def diagnose(case: Case, got: np.ndarray, expected: np.ndarray) -> str | None:
         x, r = case.args
         mistakes = [(d, lambda x, r, data_range=1.0, w=w: w(x, r, data_range)) for d, w in _PSNR_MISTAKES]
-        return _matching(mistakes, case, got) or "PSNR = 10 * log10(data_range**2 / MSE) with the MSE of each image"
+        return matching_mistakes(mistakes, case, got, rtol=1e-5, atol=1e-9) or (
+            "PSNR = 10 * log10(data_range**2 / MSE) with the MSE of each image")
 
-    compare_cases(_cloned(psnr), psnr_reference, cases, EX_PSNR, rtol=1e-5, atol=1e-6, diagnose=diagnose)
+    compare_cases(copied_args(psnr), psnr_reference, cases, EX_PSNR, rtol=1e-5, atol=1e-6, diagnose=diagnose)
 
 
 # --------------------------------------------------------------------------- Exercise 5.2: residual loss
@@ -161,10 +140,10 @@ def check_residual_loss(residual_loss: Callable[..., Any]) -> None:
     ]
 
     def diagnose(case: Case, got: np.ndarray, expected: np.ndarray) -> str | None:
-        return _matching(_RES_MISTAKES, case, got) or (
+        return matching_mistakes(_RES_MISTAKES, case, got, rtol=1e-5, atol=1e-9) or (
             "the target of the network is the noise y - x: return mean((noise_pred - (noisy - clean))**2)")
 
-    compare_cases(_cloned(residual_loss), residual_loss_reference, cases, EX_RES, rtol=1e-5, atol=1e-8, diagnose=diagnose)
+    compare_cases(copied_args(residual_loss), residual_loss_reference, cases, EX_RES, rtol=1e-5, atol=1e-8, diagnose=diagnose)
     p = pred.clone().requires_grad_(True)
     out = call_student(residual_loss, Case("gradient test", (p, noisy, clean)), EX_RES)
     if not isinstance(out, torch.Tensor) or not out.requires_grad:
@@ -211,9 +190,10 @@ def check_gaussian_kl(gaussian_kl: Callable[..., Any]) -> None:
     ]
 
     def diagnose(case: Case, got: np.ndarray, expected: np.ndarray) -> str | None:
-        return _matching(_KL_MISTAKES, case, got) or "KL = 0.5 * sum(mu**2 + exp(logvar) - 1 - logvar) over dim 1"
+        return matching_mistakes(_KL_MISTAKES, case, got, rtol=1e-5, atol=1e-9) or (
+            "KL = 0.5 * sum(mu**2 + exp(logvar) - 1 - logvar) over dim 1")
 
-    compare_cases(_cloned(gaussian_kl), gaussian_kl_reference, cases, EX_KL, rtol=1e-5, atol=1e-7, diagnose=diagnose)
+    compare_cases(copied_args(gaussian_kl), gaussian_kl_reference, cases, EX_KL, rtol=1e-5, atol=1e-7, diagnose=diagnose)
 
 
 # --------------------------------------------------------------------------- Exercise 5.4: reparameterisation
@@ -252,9 +232,9 @@ def check_reparameterize(reparameterize: Callable[..., Any]) -> None:
     ]
 
     def diagnose(case: Case, got: np.ndarray, expected: np.ndarray) -> str | None:
-        return _matching(_REP_MISTAKES, case, got) or "z = mu + exp(0.5 * logvar) * eps"
+        return matching_mistakes(_REP_MISTAKES, case, got, rtol=1e-5, atol=1e-9) or "z = mu + exp(0.5 * logvar) * eps"
 
-    compare_cases(_cloned(reparameterize), reparameterize_reference, cases, EX_REP, rtol=1e-5, atol=1e-7, diagnose=diagnose)
+    compare_cases(copied_args(reparameterize), reparameterize_reference, cases, EX_REP, rtol=1e-5, atol=1e-7, diagnose=diagnose)
     m, lv = mu.clone().requires_grad_(True), logvar.clone().requires_grad_(True)
     z = call_student(reparameterize, Case("gradient test", (m, lv, eps)), EX_REP)
     if not isinstance(z, torch.Tensor) or not z.requires_grad:
