@@ -14,7 +14,7 @@ a typical mistake, names it. Each runs in well under a second.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import pywt
