@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from exercise_helpers import expect_failure, expect_stub_failure, notebook_solutions, quiet
+from exercise_helpers import ExerciseSuite, expect_failure, quiet
 
 from course_lib.checks import ch05
 
@@ -34,27 +34,8 @@ REFERENCES = {
 NUMBERS = {"psnr": "5.1", "residual_loss": "5.2", "gaussian_kl": "5.3", "reparameterize": "5.4"}
 
 
-# --------------------------------------------------------------------------- the solutions pass
-@pytest.mark.parametrize("name", list(CHECKS))
-def test_reference_passes(name):
-    quiet(CHECKS[name], REFERENCES[name])
-
-
-def test_notebook_solutions_pass():
-    solutions = notebook_solutions(CHAPTER.stem, CHECKS)
-    assert set(solutions) == set(CHECKS)
-    for name, fn in solutions.items():
-        quiet(CHECKS[name], fn)
-
-
-@pytest.mark.parametrize("name", list(CHECKS))
-def test_stub_says_not_implemented(name):
-    expect_stub_failure(CHECKS[name], NUMBERS[name])
-
-
-@pytest.mark.parametrize("name", list(CHECKS))
-def test_a_value_instead_of_a_function_is_reported(name):
-    expect_failure(CHECKS[name], 3.0, f"Exercise {NUMBERS[name]}", "expected a function")
+class TestCommon(ExerciseSuite):
+    STEM, CHECKS, REFERENCES, NUMBERS = CHAPTER.stem, CHECKS, REFERENCES, NUMBERS
 
 
 # --------------------------------------------------------------------------- Exercise 5.1: psnr
