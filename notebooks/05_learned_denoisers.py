@@ -241,9 +241,9 @@ def eval_psnr(model, noisy=eval_noisy, clean=eval_clean):
 dense_ae, dense_hist = load_mnist("dense")
 conv_ae, conv_hist = load_mnist("conv")
 _, brief = training.train_briefly(denoising.mnist_builder("conv"), denoising.mnist_trainer("conv", SIGMA_DEMO),
-                                  by_profile(ci=20, default=100, full=100), name="brief_conv")
-print(f"brief demonstration run: {brief.iterations} steps, loss {brief.losses[0]:.4f} -> {brief.final_loss:.4f} "
-      "(not used for any result)")
+                                  by_profile(ci=40, default=100, full=100), name="brief_conv")
+print(f"brief demonstration run: {brief.iterations} steps, logged loss {brief.losses[0]:.4f} at step {brief.steps[0]} "
+      f"-> {brief.final_loss:.4f} at step {brief.steps[-1]} (not used for any result)")
 live_rows = [
     {"model": name, "parameters": dncnn.count_parameters(m), "eval PSNR (dB)": eval_psnr(m)}
     for name, m in (("dense autoencoder", dense_ae), ("convolutional autoencoder", conv_ae))
