@@ -590,11 +590,25 @@ print(f"BSD68, sigma 25: network {dn['BSD68']['psnr']:.2f} dB, course BM3D {bm3d
       f"({gap_bm3d:+.2f} dB), published DnCNN-S 29.23 dB ({dn['BSD68']['psnr'] - 29.23:+.2f} dB)")
 
 # %% [markdown]
-# DNCNN_VERDICT_PLACEHOLDER
+# **The verdict**, from the numbers above. The target of this section was to beat the course's own BM3D
+# measurement on BSD68 at $\sigma=25$ with a network trained on two CPU cores. Set12 is the harder test
+# for a network: its few images have large regular structures (the stripes of *Barbara*, the bricks of
+# *House*) that BM3D's block matching exploits, and where a network with a $62\times62$ receptive field
+# has less to add.
 
 # %%
-if profile.name != "ci" and info.source == "shipped":
-    DNCNN_ASSERTIONS_PLACEHOLDER = True
+if profile.name == "ci":
+    print("ci scores three 96x96 crops only: the comparison with BM3D is asserted in the default and full profiles")
+else:
+    set12_gap = dn["Set12"]["psnr"] - bm3d["Set12"]
+    display(Markdown(
+        f"- BSD68: the network reaches **{dn['BSD68']['psnr']:.2f} dB**, {gap_bm3d:+.2f} dB against the course's BM3D "
+        f"({bm3d['BSD68']:.2f} dB) and {dn['BSD68']['psnr'] - 29.23:+.2f} dB against the published DnCNN-S "
+        f"(29.23 dB, 17 layers trained on a GPU), after {hist.wall_time / 60:.0f} minutes of training on two cores.\n"
+        f"- Set12: {dn['Set12']['psnr']:.2f} dB against BM3D's {bm3d['Set12']:.2f} dB ({set12_gap:+.2f} dB)."))
+    assert dn["BSD68"]["psnr"] > bm3d["BSD68"], "target: the CPU-trained network beats the course's BM3D on BSD68"
+    assert dn["BSD68"]["psnr"] > 29.23 - 0.5, "the network should come within 0.5 dB of the published DnCNN-S"
+    assert dn["Set12"]["psnr"] > nlm["Set12"], "on Set12 the network should at least beat NL-means"
 assert dn["BSD68"]["psnr"] > nlm["BSD68"] - (5.0 if profile.name == "ci" else 0.0), "the network should beat NL-means"
 
 # %% [markdown]
@@ -603,7 +617,7 @@ assert dn["BSD68"]["psnr"] > nlm["BSD68"] - (5.0 if profile.name == "ci" else 0.
 # %%
 idx = 2
 clean_img = test_sets["BSD68"][idx]
-clean_np = clean_img[0, 0].double().numpy() if isinstance(clean_img, torch.Tensor) else np.asarray(clean_img)
+clean_np = clean_img.reshape(clean_img.shape[-2:]).double().numpy()  # (1, 1, H, W) image or (1, c, c) crop
 noisy_np = classical.noisy_version(clean_np, 25, 2024, idx)
 outs = {"clean": clean_np, "noisy": np.clip(noisy_np, 0, 1),
         "BM3D": np.clip(classical.bm3d_denoise(noisy_np, 25 / 255), 0, 1), "network": denoising.denoise(model, noisy_np)}
@@ -637,7 +651,8 @@ display(Markdown(plotting.comparison_table(
 for s in levels:
     results.record(f"mismatch_network_minus_bm3d_s{s}", at["network (trained at 25)", float(s)] - at["BM3D (told sigma)", float(s)],
                    unit="dB", images=len(mismatch_images), note="network trained at sigma 25 only")
-MISMATCH_ASSERTIONS_PLACEHOLDER = True
+assert all(at["network (trained at 25)", float(s)] < at["BM3D (told sigma)", float(s)] - 1.0 for s in (10, 40)), \
+    "away from its training noise level the network should lose to BM3D by more than 1 dB"
 
 
 # %% [markdown]
@@ -831,8 +846,9 @@ assert abs(vae_psnr - ae_psnr) < 0.5, "the KL term should cost the VAE less than
 #   tuned fairly on training digits, by several dB; at $\sigma=0.1$ NL-means and BM3D win.
 # - Residual learning predicts the noise; by Tweedie's formula the optimal residual is
 #   $-\sigma^2\nabla\log p_y$, a learned score. A DnCNN-style network on pixel-unshuffled images,
-#   trained on two CPU cores, is compared with BM3D and the published DnCNN above; a network trained
-#   at one noise level is not a blind denoiser.
+#   trained for under two hours on two CPU cores, beats the course's BM3D on BSD68 at $\sigma=25$ and
+#   comes within half a decibel of the published DnCNN-S; on Set12 it is level with BM3D (numbers
+#   above). Trained at one noise level, it loses clearly to BM3D at others: it is not a blind denoiser.
 # - The VAE turns the autoencoder into a generative model through the ELBO, the closed-form KL term
 #   and the reparameterisation trick; its samples look like digits, and it still denoises.
 #

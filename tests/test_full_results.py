@@ -84,11 +84,30 @@ def claims_04(v: dict[str, Any]) -> None:
     assert v["deblur_tv_psnr"] > v["deblur_wiener_psnr"], "TV deconvolution beats Wiener on these images"
 
 
+def claims_05(v: dict[str, Any]) -> None:
+    assert -2.2 < v["relu_interpolant_error_slope"] < -1.8, "the ReLU interpolant's error falls like n^-2"
+    assert v["trained_shallow_error_widest"] < v["trained_shallow_error_narrowest"] / 10
+    assert v["conv_ae_psnr_s030"] > v["dense_ae_psnr_s030"] + 0.5, "the conv autoencoder beats the dense one"
+    assert v["latent_sweep_psnr_k32"] > v["latent_sweep_psnr_k2"] + 1.0, "a larger code denoises better"
+    for sigma in ("010", "030", "050"):
+        assert v[f"mnist_unet_s{sigma}_psnr"] > v[f"mnist_conv_s{sigma}_psnr"] + 0.5, f"U-Net beats the AE at {sigma}"
+    assert v["plain_minus_conv_ae_s030"] > 1.0, "the spatial bottleneck keeps more than a 32-number code"
+    assert v["mnist_unet_minus_best_classical_s030"] > 1.0 and v["mnist_unet_minus_best_classical_s050"] > 1.0
+    assert v["mnist_unet_minus_best_classical_s010"] < 0, "at sigma 0.1 NL-means / BM3D beat the small U-Net"
+    assert v["vae_kl_monte_carlo_max_rel_error"] < 0.1
+    assert abs(v["vae_denoising_psnr_s030"] - v["ae_denoising_psnr_s030_same_latent"]) < 0.5
+    assert v["dncnn_minus_course_bm3d_bsd68_s25"] > 0, "target: the CPU-trained network beats the course's BM3D on BSD68"
+    assert v["dncnn_minus_published_dncnn_bsd68_s25"] > -0.5, "within 0.5 dB of the published DnCNN-S"
+    assert v["mismatch_network_minus_bm3d_s10"] < -1 and v["mismatch_network_minus_bm3d_s40"] < -1, \
+        "a network trained at sigma 25 loses to BM3D at other noise levels"
+
+
 CLAIMS: dict[str, Callable[[dict[str, Any]], None]] = {
     "01_johnson_lindenstrauss": claims_01,
     "02_sgd_convergence": claims_02,
     "03_optimizers": claims_03,
     "04_classical_denoising": claims_04,
+    "05_learned_denoisers": claims_05,
 }
 
 
