@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from exercise_helpers import expect_failure, expect_stub_failure, notebook_solutions, quiet
+from exercise_helpers import ExerciseSuite, expect_failure, quiet
 
 from course_lib.checks import ch06
 
@@ -37,27 +37,8 @@ NUMBERS = {"optimal_discriminator": "6.1", "js_divergence": "6.2", "nonsaturatin
            "gradient_penalty": "6.4"}
 
 
-# --------------------------------------------------------------------------- the solutions pass
-@pytest.mark.parametrize("name", list(CHECKS))
-def test_reference_passes(name):
-    quiet(CHECKS[name], REFERENCES[name])
-
-
-def test_notebook_solutions_pass():
-    solutions = notebook_solutions(CHAPTER.stem, CHECKS)
-    assert set(solutions) == set(CHECKS)
-    for name, fn in solutions.items():
-        quiet(CHECKS[name], fn)
-
-
-@pytest.mark.parametrize("name", list(CHECKS))
-def test_stub_says_not_implemented(name):
-    expect_stub_failure(CHECKS[name], NUMBERS[name])
-
-
-@pytest.mark.parametrize("name", list(CHECKS))
-def test_a_value_instead_of_a_function_is_reported(name):
-    expect_failure(CHECKS[name], 3.0, f"Exercise {NUMBERS[name]}", "expected a function")
+class TestCommon(ExerciseSuite):
+    STEM, CHECKS, REFERENCES, NUMBERS = CHAPTER.stem, CHECKS, REFERENCES, NUMBERS
 
 
 # --------------------------------------------------------------------------- Exercise 6.1: optimal_discriminator
