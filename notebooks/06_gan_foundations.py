@@ -1171,9 +1171,12 @@ results.record("clip_weights_at_bound", at_bound, unit="fraction", label=f"criti
 print(f"modes covered -- fast G: {fast}, WGAN-GP: {gp}; clipped critic: {100 * at_bound:.0f}% of weights at the bound")
 
 # %%
-assert all(m <= by_profile(ci=8, default=2, full=2) for m in fast), f"the fast generator should collapse: {fast}"
-assert all(m >= by_profile(ci=0, default=7, full=7) for m in gp), f"WGAN-GP should cover the ring: {gp}"
-assert at_bound > by_profile(ci=0.0, default=0.1, full=0.1), f"clipping should pin many weights: {at_bound:.2f}"
+if profile.name == "ci":
+    print("ci trains the ring for a few dozen steps only: its claims are asserted in default and full")
+else:
+    assert all(m <= 2 for m in fast), f"the fast generator should collapse: {fast}"
+    assert all(m >= 7 for m in gp), f"WGAN-GP should cover the ring: {gp}"
+    assert at_bound > 0.1, f"clipping should pin many weights: {at_bound:.2f}"
 
 # %% [markdown]
 # What the ring says about the cure (the sentences below are written from this run's numbers):
