@@ -102,12 +102,28 @@ def claims_05(v: dict[str, Any]) -> None:
         "a network trained at sigma 25 loses to BM3D at other noise levels"
 
 
+def claims_06(v: dict[str, Any]) -> None:
+    assert v["criterion_identity_max_error"] < 1e-10, "C(G) = -log 4 + 2 JSD by quadrature"
+    assert v["convexity_in_pg_max_violation"] < 1e-12, "C is convex in p_g"
+    assert v["nonconvexity_in_mu_midpoint_gap"] > 0.1, "but not convex in the generator's parameter"
+    assert v["trained_d_weighted_error"] < 0.02, "a trained discriminator approaches D*"
+    assert 0 <= v["trained_d_value_gap"] < 0.01
+    assert v["classifier_eval_accuracy"] > 0.97
+    assert v["ns_beats_sat_1to1_seeds"] == 3, "non-saturating beats saturating at 1:1 on all three seeds"
+    assert v["fd_nonsaturating_1to1"] < v["fd_saturating_1to1"]
+    assert v["gp_linear_critic_max_error"] < 1e-12
+    assert max(v["ring_modes_gan_fast_g"]) <= 2, "the fast generator collapses"
+    assert min(v["ring_modes_wgan_gp"]) >= 7, "WGAN-GP covers the ring"
+    assert v["clip_weights_at_bound"] > 0.1, "weight clipping pins many critic weights to the bound"
+
+
 CLAIMS: dict[str, Callable[[dict[str, Any]], None]] = {
     "01_johnson_lindenstrauss": claims_01,
     "02_sgd_convergence": claims_02,
     "03_optimizers": claims_03,
     "04_classical_denoising": claims_04,
     "05_learned_denoisers": claims_05,
+    "06_gan_foundations": claims_06,
 }
 
 
