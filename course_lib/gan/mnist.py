@@ -79,7 +79,7 @@ def _cached_classifier(profile: str) -> tuple[nn.Module, Any]:
 
 def quality_classifier() -> tuple[nn.Module, Any]:
     """The shipped quality classifier and its :class:`~course_lib.training.LoadInfo`, loaded (or trained) once per process."""
-    from .config import get_profile
+    from ..config import get_profile
 
     return _cached_classifier(get_profile().name)
 
@@ -92,7 +92,7 @@ def _cached_reference(profile: str) -> FeatureStatistics:
 
 def reference_statistics() -> FeatureStatistics:
     """Feature statistics of the 2,000 evaluation digits under :func:`quality_classifier` (cached)."""
-    from .config import get_profile
+    from ..config import get_profile
 
     return _cached_reference(get_profile().name)
 
