@@ -112,7 +112,9 @@ def claims_06(v: dict[str, Any]) -> None:
     assert v["ns_beats_sat_1to1_seeds"] == 3, "non-saturating beats saturating at 1:1 on all three seeds"
     assert v["fd_nonsaturating_1to1"] < v["fd_saturating_1to1"]
     assert v["gp_linear_critic_max_error"] < 1e-12
-    assert max(v["ring_modes_gan_fast_g"]) <= 2, "the fast generator collapses"
+    assert max(v["ring_modes_gan_fast_g"]) <= 2, "the fast generator covers few modes"
+    assert max(v["ring_sectors_gan_fast_g"]) <= 2, "the fast generator collapses into few sectors"
+    assert max(v["ring_spread_gan_fast_g"]) < 1.0, "with a spread under half the ring's"
     assert min(v["ring_modes_wgan_gp"]) >= 7, "WGAN-GP covers the ring"
     assert v["clip_weights_at_bound"] > 0.1, "weight clipping pins many critic weights to the bound"
 

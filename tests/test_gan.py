@@ -334,9 +334,20 @@ def test_count_modes():
     full = data.ring_of_gaussians(4000, std=0.05, generator=gen)
     cover = gan.count_modes(full, centres, 0.05)
     assert cover.covered == 8 and cover.high_quality > 0.98 and cover.counts.sum() <= 4000
+    assert cover.reached == 8 and cover.spread == pytest.approx(2.0, abs=0.05)
     collapsed = centres[2] + 0.05 * torch.randn(1000, 2, generator=gen)
     cover = gan.count_modes(collapsed, centres, 0.05)
     assert cover.covered == 1 and cover.counts[2] > 980
+    assert cover.reached == 1 and cover.spread < 0.1
+    # collapsed off the ring, halfway to the centre: no mode covered, one reached
+    off = 0.5 * centres[2] + 0.05 * torch.randn(1000, 2, generator=gen)
+    cover = gan.count_modes(off, centres, 0.05)
+    assert cover.covered == 0 and cover.reached == 1
+    # blurry: spread over the whole ring but never within 3 std of a centre
+    angles = torch.rand(4000, generator=gen) * 2 * math.pi
+    blurry = 2.6 * torch.stack([angles.cos(), angles.sin()], dim=1)
+    cover = gan.count_modes(blurry, centres, 0.05)
+    assert cover.covered == 0 and cover.reached == 8 and cover.spread > 2.0
     cover = gan.count_modes(torch.zeros(100, 2), centres, 0.05)
     assert cover.covered == 0 and cover.high_quality == 0.0
     with pytest.raises(ValueError, match="samples"):

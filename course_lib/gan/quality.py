@@ -141,11 +141,18 @@ class ModeCoverage:
         covered: the number of modes that received at least ``min_fraction`` of the samples.
         counts: per mode, the samples within ``within`` standard deviations of its centre.
         high_quality: the fraction of samples within ``within`` standard deviations of some centre.
+        reached: the number of modes that are the nearest centre of at least ``min_fraction`` of the
+            samples, however far those samples are (the angular sectors a ring's samples reach):
+            a collapsed generator reaches few, a blurry one reaches all without covering any.
+        spread: the mean distance of the samples from their own mean, in data units (a ring of
+            radius r has spread about r; a collapsed generator much less).
     """
 
     covered: int
     counts: np.ndarray
     high_quality: float
+    reached: int
+    spread: float
 
 
 def count_modes(samples: Tensor | np.ndarray, centres: Tensor | np.ndarray, std: float, *,
@@ -166,5 +173,9 @@ def count_modes(samples: Tensor | np.ndarray, centres: Tensor | np.ndarray, std:
     nearest, d_min = dist.argmin(axis=1), dist.min(axis=1)
     good = np.isfinite(d_min) & (d_min <= within * std)
     counts = np.bincount(nearest[good], minlength=c.shape[0])
-    covered = int((counts >= max(1, math.ceil(min_fraction * x.shape[0]))).sum())
-    return ModeCoverage(covered, counts, float(good.mean()))
+    enough = max(1, math.ceil(min_fraction * x.shape[0]))
+    covered = int((counts >= enough).sum())
+    reached = int((np.bincount(nearest, minlength=c.shape[0]) >= enough).sum())
+    finite = x[np.isfinite(x).all(axis=1)]
+    spread = float(np.linalg.norm(finite - finite.mean(axis=0), axis=1).mean()) if len(finite) else float("nan")
+    return ModeCoverage(covered, counts, float(good.mean()), reached, spread)
