@@ -119,6 +119,32 @@ def claims_06(v: dict[str, Any]) -> None:
     assert v["clip_weights_at_bound"] > 0.1, "weight clipping pins many critic weights to the bound"
 
 
+def claims_07(v: dict[str, Any]) -> None:
+    assert abs(v["pixel_energy_deficit_over_mmse"] - 1) < 0.02, "the MMSE estimate loses exactly the MMSE in energy"
+    assert abs(v["pixel_sample_over_mmse"] - 2) < 0.02, "posterior sampling doubles the MMSE"
+    assert v["patchgan_receptive_field"] == 16, "the course's PatchGAN judges 16x16 patches"
+    assert v["ssim_max_diff_vs_skimage"] < 1e-6 and v["ssim_digit_vs_negative"] < 0, "SSIM = skimage's; can be < 0"
+    assert min(v["dn_ch05_conv_psnr"], v["dn_ch05_unet_psnr"]) > v["dn_noisy_psnr"] + 5
+    assert 0.8 < v["dn_ch05_conv_energy_deficit_over_mse"] < 1.3, "ch. 05's autoencoder loses about its MSE in energy"
+    assert all(v[f"dn_{k}_psnr"] > v["dn_noisy_psnr"] + 5 for k in ("mse", "l1", "p2p100", "p2p10"))
+    assert v["dn_p2p10_psnr_cost_vs_l1"] > 0, "the adversarial term costs PSNR against the same generator with L1"
+    assert v["dn_p2p10_psnr"] < v["dn_ch05_unet_psnr"], "chapter 05's MSE U-Net keeps the best PSNR"
+    assert v["dn_p2p10_hf_ratio"] > max(v["dn_l1_hf_ratio"], v["dn_mse_hf_ratio"]), "adversarial outputs are sharper"
+    assert v["dn_p2p10_fd"] < v["dn_mse_fd"], "and more realistic than the MSE's"
+    assert min(v[f"dn_{k}_judge_accuracy"] for k in ("mse", "l1", "p2p100", "p2p10")) > 0.85
+    assert v["dn_perc_fd"] < v["dn_mse_fd"], "the perceptual loss lowers the FD"
+    assert min(v["occ_mse_psnr"], v["occ_ssim_psnr"]) > v["occ_input_psnr"] + 3
+    assert v["occ_ssim_ssim"] > v["occ_mse_ssim"], "the SSIM-trained U-Net has the higher SSIM"
+    assert min(v["occ_mse_judge_accuracy"], v["occ_ssim_judge_accuracy"]) > v["occ_input_judge_accuracy"]
+    assert v["blur_wiener_psnr"] > v["blur_input_psnr"] + 1
+    assert min(v["blur_mse_psnr"], v["blur_gan_psnr"]) > v["blur_input_psnr"] + 1
+    assert v["blur_gan_hf_ratio"] > v["blur_mse_hf_ratio"], "WGAN-GP + perceptual outputs are sharper"
+    assert v["gcbd_purity_corners"] > 0.9 and v["gcbd_purity_corners"] > v["gcbd_purity_grid"] + 0.2
+    assert abs(v["gcbd_gan_corr_h1"] - 16 / 19) < 0.1 and abs(v["gcbd_gan_corr_v1"]) < 0.1
+    assert v["sn_gcbd_minus_awgn_psnr"] > 1, "modelling the noise beats assuming white noise by > 1 dB"
+    assert v["sn_oracle_psnr"] > v["sn_awgn_psnr"] + 1
+
+
 CLAIMS: dict[str, Callable[[dict[str, Any]], None]] = {
     "01_johnson_lindenstrauss": claims_01,
     "02_sgd_convergence": claims_02,
@@ -126,6 +152,7 @@ CLAIMS: dict[str, Callable[[dict[str, Any]], None]] = {
     "04_classical_denoising": claims_04,
     "05_learned_denoisers": claims_05,
     "06_gan_foundations": claims_06,
+    "07_gan_restoration": claims_07,
 }
 
 
