@@ -145,6 +145,45 @@ def claims_07(v: dict[str, Any]) -> None:
     assert v["sn_oracle_psnr"] > v["sn_awgn_psnr"] + 1
 
 
+def claims_08(v: dict[str, Any]) -> None:
+    assert v["inv_in_range_mse"] < v["inv_clean_digit_mse"], "images G(z0) are fitted more closely than real digits"
+    assert min(v["range_mse_inverted"], v["range_mse_natural"]) > 3 * v["range_mse_digits"], "off-range images stay far"
+    assert v["range_mse_inverted"] > v["range_mse_letters"], "white-on-black letters are closer to the range"
+    assert v["dn_s050_inv_l2_psnr"] > v["dn_s050_noisy_psnr"] + 3
+    assert v["dn_s010_inv_l2_psnr"] > v["dn_s010_unet_psnr"], "at sigma 0.1 inversion beats chapter 05's U-Net"
+    assert v["dn_s010_nlm_psnr"] > v["dn_s010_inv_l2_psnr"], "and NL-means beats inversion"
+    assert v["dn_s010_inv_l2_psnr"] > v["dn_s010_inv_l1_psnr"], "L2 beats L1 for Gaussian noise"
+    assert v["dn_s050_unet_psnr"] > max(v["dn_s050_inv_l2_psnr"], v["dn_s050_inv_prior_psnr"]), "the U-Net wins at 0.5"
+    assert v["dn_s050_inv_prior_psnr"] >= v["dn_s050_inv_l2_psnr"] - 0.3, "the prior chosen on training digits helps"
+    assert v["dn_s050_inv_prior_psnr"] > v["dn_s050_nlm_psnr"] + 1
+    for h in (8, 14):
+        assert v[f"inp_{h}_unet_hole_psnr"] > v[f"inp_{h}_masked_hole_psnr"] + 2
+        assert v[f"inp_{h}_unet_hole_psnr"] > max(v[f"inp_{h}_inv_l2_hole_psnr"], v[f"inp_{h}_biharmonic_hole_psnr"]) + 1
+    assert v["cs_lasso_over_gan_smallest_m"] > 1, "the generative prior wins at the smallest m"
+    assert v["cs_lasso_over_gan_largest_m"] < 1, "the Lasso wins at the largest m"
+    assert v["cs_m750_lasso_mse"] < v["cs_m25_lasso_mse"], "the Lasso improves with m"
+    assert -0.05 < v["flow_kl_gap"] < 0.5, "the flow's NLL is close to, and not below, the true entropy"
+    assert v["flow_roundtrip_max_error"] < 1e-4, "the flow inverts exactly in one pass"
+    assert v["flow_samples_near_a_mode"] > 0.8
+
+
+def claims_09(v: dict[str, Any]) -> None:
+    assert v["toy_corr_penalty"] > 0.9, "the GP critic approximates the distance function on the noisy samples"
+    assert 0.7 < v["toy_slope_penalty"] < 1.3 and 0.8 < v["toy_grad_norm_penalty"] < 1.2, "slope and gradient norm ~ 1"
+    assert v["toy_grad_norm_clip"] < 0.6 * v["toy_grad_norm_penalty"], "weight clipping leaves far smaller slopes"
+    assert v["toy_corr_clip"] < v["toy_corr_penalty"]
+    assert 0.8 < v["denoise_grad_norm_noisy_mean"] < 1.3, "natural-image critic: gradient norm ~ 1 on noisy patches"
+    assert 0.7 < v["ct_grad_norm_noisy_mean"] < 1.2, "CT critic: gradient norm near 1 on FBPs"
+    assert v["dn_ar_psnr"] > v["dn_noisy_psnr"] + 3, "the adversarial regulariser denoises"
+    assert v["dn_dncnn_psnr"] > v["dn_tv_psnr"] and v["dn_dncnn_minus_ar_psnr"] > 0, "the supervised DnCNN is best"
+    assert v["ct_tv_psnr"] > v["ct_fbp_psnr"] and v["ct_ar_psnr"] > v["ct_fbp_psnr"]
+    assert v["ct_unet_psnr"] > v["ct_fbp_psnr"] + 1, "post-processing improves on FBP"
+    changes = v["stability_ar_rel_change"]
+    assert all(a < b for a, b in zip(changes, changes[1:])) and changes[0] < 0.05, "the reconstruction map is stable"
+    # The issue's target "AR beats TV" is not met at the course's budget: dn_ar_minus_tv_psnr and
+    # ct_ar_minus_tv_psnr are negative in the committed results; the notebook reports the gap.
+
+
 CLAIMS: dict[str, Callable[[dict[str, Any]], None]] = {
     "01_johnson_lindenstrauss": claims_01,
     "02_sgd_convergence": claims_02,
@@ -153,6 +192,8 @@ CLAIMS: dict[str, Callable[[dict[str, Any]], None]] = {
     "05_learned_denoisers": claims_05,
     "06_gan_foundations": claims_06,
     "07_gan_restoration": claims_07,
+    "08_gan_inversion": claims_08,
+    "09_adversarial_regularizers": claims_09,
 }
 
 
