@@ -184,6 +184,23 @@ def claims_09(v: dict[str, Any]) -> None:
     # ct_ar_minus_tv_psnr are negative in the committed results; the notebook reports the gap.
 
 
+def claims_10(v: dict[str, Any]) -> None:
+    assert v["gd_last_psnr"] < v["gd_peak_psnr"] - 1, "gradient descent on the data term alone amplifies noise"
+    assert v["ct_tv_psnr"] > v["ct_fbp_psnr"] + 1, "TV improves on the FBP"
+    assert min(v["ct_rim_psnr"], v["ct_lgd_psnr"], v["ct_postproc_psnr"]) > v["ct_fbp_psnr"] + 0.5
+    assert v["ct_ablation_tstar_minus_tv_psnr"] > 0.5, "learned gradient steps (step count chosen on training data) beat TV"
+    assert v["ct_ablation_minus_tv_psnr"] > 0, "and, on average, also at the trained T = 5"
+    assert v["ct_rim_minus_tv_psnr"] < 0, "at this budget the conv-GRU RIM trails TV (the recorded gap)"
+    assert v["ct_rim_minus_ablation_psnr"] < -0.5, "at this width the ablation without memory beats the RIM"
+    for shift in ("benchmark", "noise_x2", "20_angles", "45_angles"):
+        assert v[f"shift_{shift}_lgd_minus_postproc"] > 0, f"learned gradient steps lead the post-processing U-Net ({shift})"
+    assert v["shift_noise_x2_lgd_advantage_change"] < -0.5, "twice the noise: the learned steps lose more of their lead"
+    assert v["shift_20_angles_lgd_advantage_change"] < 0, "fewer angles: the lead over the U-Net shrinks"
+    assert v["shift_45_angles_lgd_advantage_change"] > 0.1, "more angles: the learned steps gain more than the U-Net"
+    assert all(v[f"nat_{t}_rim_psnr"] > v[f"nat_{t}_input_psnr"] + 0.5 for t in ("denoise", "deblur", "deblur_long", "sr2"))
+    assert v["saturation_autograd_rel_error"] < 1e-4 and v["poisson_gaussian_autograd_rel_error"] < 1e-4
+
+
 CLAIMS: dict[str, Callable[[dict[str, Any]], None]] = {
     "01_johnson_lindenstrauss": claims_01,
     "02_sgd_convergence": claims_02,
@@ -194,6 +211,7 @@ CLAIMS: dict[str, Callable[[dict[str, Any]], None]] = {
     "07_gan_restoration": claims_07,
     "08_gan_inversion": claims_08,
     "09_adversarial_regularizers": claims_09,
+    "10_learned_gradient_descent": claims_10,
 }
 
 
