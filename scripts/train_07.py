@@ -35,14 +35,11 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from course_lib import gan, restoration, training  # noqa: E402
+from _common import is_shipped, train_into_registry  # noqa: E402
 
 #: Relative cost of each model's full schedule (1 unit: about a minute of one idle core).
 COST: dict[str, float] = {
@@ -59,24 +57,6 @@ COST: dict[str, float] = {
 }
 #: Models that need another model of the chapter first (trained earlier in the same worker).
 NEEDS: dict[str, str] = {"ch07_sn_gcbd": restoration.NOISE_GAN_NAME}
-LOCK = ROOT / "build" / "train" / "registry.lock"
-
-
-def _shipped(name: str) -> bool:
-    entry = training.shipped_checkpoints().get(name)
-    return entry is not None and (training.default_checkpoint_dir() / entry["file"]).exists()
-
-
-@contextlib.contextmanager
-def _registry_lock() -> Iterator[None]:
-    """Serialise registry updates of parallel workers (read-modify-write of registry.json)."""
-    LOCK.parent.mkdir(parents=True, exist_ok=True)
-    with open(LOCK, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def train_one(name: str, fresh: bool) -> None:
@@ -85,14 +65,7 @@ def train_one(name: str, fresh: bool) -> None:
     if os.environ["COURSE_PROFILE"] == "ci":
         training.train_and_register(name, restoration.builder(name), restoration.trainer(name), fresh=fresh)
         return
-    out = training.default_checkpoint_dir() / f"{name}.pt"
-    state = training.resume_path(out)
-    if fresh and state.exists():
-        state.unlink()
-    model = restoration.builder(name)()
-    restoration.trainer(name)(model, out)
-    with _registry_lock():
-        entry = training.register_checkpoint(name, out)
+    entry = train_into_registry(name, restoration.builder(name), restoration.trainer(name), fresh)
     print(f"{name}: {entry['bytes'] / 1e6:.2f} MB, {entry['meta']['iterations']} iterations, "
           f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)
 
@@ -148,13 +121,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(restoration.MODEL_NAMES)}")
     if args.jobs < 1:
         parser.error("--jobs must be >= 1")
-    if profile != "ci" and not _shipped(gan.CLASSIFIER_NAME):
+    if profile != "ci" and not is_shipped(gan.CLASSIFIER_NAME):
         print(f"error: chapter 06's classifier {gan.CLASSIFIER_NAME} is not shipped in data/checkpoints; the "
               "perceptual losses of chapter 07 use its features. Fix: run `python scripts/train_06.py classifier` "
               "first (about a minute).", file=sys.stderr)
         return 2
     wanted = [n for n in restoration.MODEL_NAMES if n in (args.names or restoration.MODEL_NAMES)]
-    todo = [n for n in wanted if args.retrain or profile == "ci" or not _shipped(n)]
+    todo = [n for n in wanted if args.retrain or profile == "ci" or not is_shipped(n)]
     for name in sorted(set(wanted) - set(todo), key=wanted.index):
         print(f"{name}: shipped already (use --retrain to train it again)")
     start = time.perf_counter()

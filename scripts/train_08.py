@@ -24,13 +24,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,29 +35,12 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from course_lib import inversion, training  # noqa: E402
+from _common import is_shipped, train_into_registry  # noqa: E402
 
 MODELS = {
     inversion.INPAINT_NAME: (inversion.make_inpaint_unet, inversion.train_inpaint_unet),
     inversion.FLOW_NAME: (inversion.make_flow, inversion.train_flow),
 }
-LOCK = ROOT / "build" / "train" / "registry.lock"
-
-
-@contextlib.contextmanager
-def _registry_lock() -> Iterator[None]:
-    """Serialise registry updates with other chapters' training scripts (read-modify-write of registry.json)."""
-    LOCK.parent.mkdir(parents=True, exist_ok=True)
-    with open(LOCK, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _shipped(name: str) -> bool:
-    entry = training.shipped_checkpoints().get(name)
-    return entry is not None and (training.default_checkpoint_dir() / entry["file"]).exists()
 
 
 def train_one(name: str, fresh: bool) -> None:
@@ -70,14 +50,7 @@ def train_one(name: str, fresh: bool) -> None:
     if os.environ["COURSE_PROFILE"] == "ci":
         training.train_and_register(name, build, train, fresh=fresh)
         return
-    out = training.default_checkpoint_dir() / f"{name}.pt"
-    state = training.resume_path(out)
-    if fresh and state.exists():
-        state.unlink()
-    model = build()
-    train(model, out)
-    with _registry_lock():
-        entry = training.register_checkpoint(name, out)
+    entry = train_into_registry(name, build, train, fresh)
     print(f"{name}: {entry['bytes'] / 1e6:.3f} MB, {entry['meta']['iterations']} iterations, "
           f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)
 
@@ -95,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(MODELS)}")
     for name in args.names or list(MODELS):
-        if os.environ["COURSE_PROFILE"] != "ci" and not args.retrain and _shipped(name):
+        if os.environ["COURSE_PROFILE"] != "ci" and not args.retrain and is_shipped(name):
             print(f"{name}: shipped already (use --retrain to train it again)")
             continue
         train_one(name, args.fresh)

@@ -36,11 +36,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from course_lib import adversarial, training  # noqa: E402
-
-
-def _shipped(name: str) -> bool:
-    entry = training.shipped_checkpoints().get(name)
-    return entry is not None and (training.default_checkpoint_dir() / entry["file"]).exists()
+from _common import is_shipped  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = [n for n in adversarial.MODEL_NAMES if n in (args.names or adversarial.MODEL_NAMES)]
     start = time.perf_counter()
     for name in wanted:
-        if profile != "ci" and _shipped(name) and not args.retrain:
+        if profile != "ci" and is_shipped(name) and not args.retrain:
             print(f"{name}: shipped already (use --retrain to train it again)")
             continue
         t0 = time.perf_counter()

@@ -24,13 +24,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,25 +35,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from course_lib import training, unrolled  # noqa: E402
-
-LOCK = ROOT / "build" / "train" / "registry.lock"
-
-
-@contextlib.contextmanager
-def _registry_lock() -> Iterator[None]:
-    """Serialise registry updates with other training scripts (read-modify-write of registry.json)."""
-    LOCK.parent.mkdir(parents=True, exist_ok=True)
-    with open(LOCK, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _shipped(name: str) -> bool:
-    entry = training.shipped_checkpoints().get(name)
-    return entry is not None and (training.default_checkpoint_dir() / entry["file"]).exists()
+from _common import is_shipped, train_into_registry  # noqa: E402
 
 
 def train_one(name: str, fresh: bool) -> None:
@@ -65,14 +44,7 @@ def train_one(name: str, fresh: bool) -> None:
     if os.environ["COURSE_PROFILE"] == "ci":
         training.train_and_register(name, unrolled.builder(name), unrolled.trainer(name), fresh=fresh)
         return
-    out = training.default_checkpoint_dir() / f"{name}.pt"
-    state = training.resume_path(out)
-    if fresh and state.exists():
-        state.unlink()
-    model = unrolled.builder(name)()
-    unrolled.trainer(name)(model, out)
-    with _registry_lock():
-        entry = training.register_checkpoint(name, out)
+    entry = train_into_registry(name, unrolled.builder(name), unrolled.trainer(name), fresh)
     print(f"{name}: {entry['bytes'] / 1e6:.3f} MB, {entry['meta']['iterations']} iterations, "
           f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)
 
@@ -92,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(unrolled.MODEL_NAMES)}")
     wanted = [n for n in unrolled.MODEL_NAMES if n in (args.names or unrolled.MODEL_NAMES)]
-    todo = [n for n in wanted if args.retrain or profile == "ci" or not _shipped(n)]
+    todo = [n for n in wanted if args.retrain or profile == "ci" or not is_shipped(n)]
     for name in sorted(set(wanted) - set(todo), key=wanted.index):
         print(f"{name}: shipped already (use --retrain to train it again)")
     start = time.perf_counter()
