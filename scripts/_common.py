@@ -6,7 +6,7 @@ import contextlib
 import fcntl
 import re
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -64,3 +64,66 @@ def train_into_registry(name: str, build: Callable[[], Any], train: Callable[[An
     train(build(), out)
     with registry_lock():
         return training.register_checkpoint(name, out)
+
+
+def train_model(name: str, build: Callable[[], Any], train: Callable[[Any, Path], Any], fresh: bool) -> None:
+    """Train one shipped model: under ``COURSE_PROFILE=ci`` briefly in a temporary folder (a smoke
+    test, nothing in data/checkpoints changes), otherwise fully with :func:`train_into_registry`."""
+    import os
+    import time
+
+    from course_lib import training
+
+    start = time.perf_counter()
+    if os.environ.get("COURSE_PROFILE") == "ci":
+        training.train_and_register(name, build, train, fresh=fresh)
+        return
+    entry = train_into_registry(name, build, train, fresh)
+    print(f"{name}: {entry['bytes'] / 1e6:.3f} MB, {entry['meta']['iterations']} iterations, "
+          f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)
+
+
+def training_main(argv: list[str] | None, *, doc: str | None, chapter: str, names: Sequence[str],
+                  train_one: Callable[[str, bool], None], budget_bytes: int | None = None) -> int:
+    """The command line of a chapter's training script: ``[NAME ...] [--fresh] [--retrain] [--threads N]``.
+
+    Trains the named models (default: all of ``names``, in that order) with ``train_one(name, fresh)``,
+    skipping those already shipped unless ``--retrain``; then prints what the chapter ships and warns
+    above ``budget_bytes``. The profile defaults to ``full``.
+    """
+    import argparse
+    import os
+    import sys
+    import time
+
+    import torch
+
+    from course_lib import training
+
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"models to train (default: all): {', '.join(names)}")
+    parser.add_argument("--fresh", action="store_true", help="discard saved training states and start over")
+    parser.add_argument("--retrain", action="store_true", help="train again what is shipped already")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("COURSE_PROFILE", "full")
+    profile = os.environ["COURSE_PROFILE"]
+    torch.set_num_threads(args.threads)
+    unknown = [n for n in args.names if n not in names]
+    if unknown:
+        parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(names)}")
+    wanted = [n for n in names if n in (args.names or names)]
+    todo = [n for n in wanted if args.retrain or profile == "ci" or not is_shipped(n)]
+    for name in sorted(set(wanted) - set(todo), key=wanted.index):
+        print(f"{name}: shipped already (use --retrain to train it again)")
+    start = time.perf_counter()
+    for name in todo:
+        train_one(name, args.fresh)
+    if profile != "ci":
+        shipped = training.shipped_checkpoints()
+        total = sum(shipped[n]["bytes"] for n in names if n in shipped)
+        print(f"chapter {chapter} ships {total / 1e6:.3f} MB in {sum(n in shipped for n in names)} models")
+        if budget_bytes is not None and total > budget_bytes:
+            print(f"warning: more than the {budget_bytes / 1e6:g} MB the chapter may ship", file=sys.stderr)
+    print(f"train_{chapter}: {len(todo)} model(s) in {(time.perf_counter() - start) / 60:.1f} min (profile {profile})")
+    return 0

@@ -23,19 +23,14 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import torch  # noqa: E402
-
-from course_lib import inversion, training  # noqa: E402
-from _common import is_shipped, train_into_registry  # noqa: E402
+from course_lib import inversion  # noqa: E402
+from _common import train_model, training_main  # noqa: E402
 
 MODELS = {
     inversion.INPAINT_NAME: (inversion.make_inpaint_unet, inversion.train_inpaint_unet),
@@ -46,33 +41,11 @@ MODELS = {
 def train_one(name: str, fresh: bool) -> None:
     """Train ``name`` fully into data/checkpoints and register it (ci: a temporary folder)."""
     build, train = MODELS[name]
-    start = time.perf_counter()
-    if os.environ["COURSE_PROFILE"] == "ci":
-        training.train_and_register(name, build, train, fresh=fresh)
-        return
-    entry = train_into_registry(name, build, train, fresh)
-    print(f"{name}: {entry['bytes'] / 1e6:.3f} MB, {entry['meta']['iterations']} iterations, "
-          f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)
+    train_model(name, build, train, fresh)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("names", nargs="*", metavar="NAME", help=f"models to train (default: all): {', '.join(MODELS)}")
-    parser.add_argument("--fresh", action="store_true", help="discard saved training states and start over")
-    parser.add_argument("--retrain", action="store_true", help="train again what is shipped already")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: tiny networks gain nothing)")
-    args = parser.parse_args(argv)
-    os.environ.setdefault("COURSE_PROFILE", "full")
-    torch.set_num_threads(args.threads)
-    unknown = [n for n in args.names if n not in MODELS]
-    if unknown:
-        parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(MODELS)}")
-    for name in args.names or list(MODELS):
-        if os.environ["COURSE_PROFILE"] != "ci" and not args.retrain and is_shipped(name):
-            print(f"{name}: shipped already (use --retrain to train it again)")
-            continue
-        train_one(name, args.fresh)
-    return 0
+    return training_main(argv, doc=__doc__, chapter="08", names=tuple(MODELS), train_one=train_one)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-__all__ = ["Case", "ExerciseFailure", "Mistake", "as_array", "call_student", "compare_cases", "copied_args", "fail",
+__all__ = ["Case", "ExerciseFailure", "Mistake", "as_array", "call_student", "compare_cases", "compare_with_mistakes",
+           "copied_args", "fail",
            "matching_mistakes"]
 
 
@@ -126,6 +127,56 @@ def matching_mistakes(mistakes: Sequence[Mistake], case: Case, got: np.ndarray, 
         if value.shape == got.shape and np.allclose(got, value, rtol=rtol, atol=atol):
             hits.append(description)
     return "; ".join(dict.fromkeys(hits)) if hits else None
+
+
+def compare_with_mistakes(
+    student_fn: Callable[..., Any],
+    reference_fn: Callable[..., Any],
+    cases: Sequence[Case],
+    exercise: str,
+    mistakes: Sequence[Mistake],
+    *,
+    rtol: float,
+    atol: float,
+    fallback: str | None = None,
+    shape_note: str = "",
+    pick: Callable[[Any], Any] | None = None,
+    describe: Callable[[np.ndarray], str] | None = None,
+    report: bool = True,
+) -> None:
+    """:func:`compare_cases` for exercises with mistake models (chapters 07-10).
+
+    The student is called on copies of each case's arrays (:func:`copied_args`). On a wrong
+    shape the message adds ``shape_note`` and any mistake model of that shape; on a wrong
+    value it names every matching mistake of ``mistakes`` (:func:`matching_mistakes`), or
+    gives ``fallback``, and says when the answer holds NaN or infinity.
+
+    Args:
+        pick: applied to both answers before comparing (e.g. one element of a returned tuple).
+        describe: how a value is shown in a message (default: its entries, or shape and mean).
+        report: print "all N cases pass" at the end.
+
+    Raises:
+        ExerciseFailure: on the first case whose answer has the wrong shape or value.
+    """
+    describe = describe or _describe
+    pick = pick or (lambda value: value)
+    student_fn = copied_args(student_fn)
+    for case in cases:
+        got = as_array(pick(call_student(student_fn, case, exercise)))
+        expected = as_array(pick(reference_fn(*case.args, **case.kwargs)))
+        if got.shape != expected.shape:
+            hint = matching_mistakes(mistakes, case, got, rtol=rtol, atol=atol)
+            fail(exercise, f"case {case.name}: expected shape {expected.shape}, got shape {got.shape}{shape_note}"
+                 + (f". Hint: {hint}" if hint else ""))
+        if np.allclose(got, expected, rtol=rtol, atol=atol):
+            continue
+        hint = matching_mistakes(mistakes, case, got, rtol=rtol, atol=atol) or fallback
+        bad = "" if np.all(np.isfinite(got)) else " (your answer contains NaN or infinity)"
+        fail(exercise, f"case {case.name}: expected {describe(expected)}, got {describe(got)}{bad}"
+             + (f". Hint: {hint}" if hint else ""))
+    if report:
+        print(f"{exercise}: all {len(cases)} cases pass.")
 
 
 def copied_args(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from .. import losses, metrics
 from ..models import pix2pix
-from . import Case, Mistake, as_array, call_student, copied_args, fail, matching_mistakes
+from . import Case, Mistake, call_student, compare_with_mistakes, fail
 
 __all__ = [
     "check_cycle_consistency_loss",
@@ -47,20 +47,10 @@ def _describe(value: np.ndarray) -> str:
 def _compare(student: Callable[..., Any], reference: Callable[..., Any], cases: Sequence[Case], exercise: str,
              mistakes: Sequence[Mistake], *, rtol: float, atol: float, fallback: str,
              scalar: bool = False) -> None:
-    """Compare on every case; on a mismatch name the matching mistakes (or give ``fallback``)."""
-    student = copied_args(student)
-    for case in cases:
-        got_raw = call_student(student, case, exercise)
-        got = as_array(got_raw)
-        expected = as_array(reference(*case.args, **case.kwargs))
-        if got.shape != expected.shape:
-            extra = " (return one number: a scalar tensor, averaged over the batch)" if scalar else ""
-            fail(exercise, f"case {case.name}: expected shape {expected.shape}, got shape {got.shape}{extra}")
-        if np.allclose(got, expected, rtol=rtol, atol=atol):
-            continue
-        hint = matching_mistakes(mistakes, case, got, rtol=rtol, atol=atol) or fallback
-        bad = "" if np.all(np.isfinite(got)) else " (your answer contains NaN or infinity)"
-        fail(exercise, f"case {case.name}: expected {_describe(expected)}, got {_describe(got)}{bad}. Hint: {hint}")
+    """:func:`course_lib.checks.compare_with_mistakes`; ``scalar``: the answer is one number (a loss)."""
+    compare_with_mistakes(student, reference, cases, exercise, mistakes, rtol=rtol, atol=atol, fallback=fallback,
+                          shape_note=" (return one number: a scalar tensor, averaged over the batch)" if scalar else "",
+                          describe=_describe, report=False)
 
 
 def _check_differentiable(student: Callable[..., Any], case: Case, wrt: Sequence[int], reference: Callable[..., Any],

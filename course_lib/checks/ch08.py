@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from . import Case, Mistake, as_array, call_student, copied_args, fail, matching_mistakes
+from . import Case, Mistake, as_array, call_student, compare_with_mistakes, copied_args, fail, matching_mistakes
 
 __all__ = [
     "affine_coupling_reference",
@@ -38,19 +38,8 @@ def _describe(value: np.ndarray) -> str:
 
 def _compare(student: Callable[..., Any], reference: Callable[..., Any], cases: Sequence[Case], exercise: str,
              mistakes: Sequence[Mistake], *, rtol: float, atol: float, fallback: str, shape_hint: str = "") -> None:
-    student = copied_args(student)
-    for case in cases:
-        got = as_array(call_student(student, case, exercise))
-        expected = as_array(reference(*case.args, **case.kwargs))
-        if got.shape != expected.shape:
-            hint = matching_mistakes(mistakes, case, got, rtol=rtol, atol=atol)
-            fail(exercise, f"case {case.name}: expected shape {expected.shape}, got shape {got.shape}{shape_hint}"
-                           + (f". Hint: {hint}" if hint else ""))
-        if np.allclose(got, expected, rtol=rtol, atol=atol):
-            continue
-        hint = matching_mistakes(mistakes, case, got, rtol=rtol, atol=atol) or fallback
-        bad = "" if np.all(np.isfinite(got)) else " (your answer contains NaN or infinity)"
-        fail(exercise, f"case {case.name}: expected {_describe(expected)}, got {_describe(got)}{bad}. Hint: {hint}")
+    compare_with_mistakes(student, reference, cases, exercise, mistakes, rtol=rtol, atol=atol, fallback=fallback,
+                          shape_note=shape_hint, describe=_describe)
 
 
 # --------------------------------------------------------------------------- Exercise 8.1: best of restarts

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from . import Case, Mistake, as_array, call_student, copied_args, fail, matching_mistakes
+from . import Case, Mistake, compare_with_mistakes
 
 __all__ = [
     "check_critic_objective",
@@ -40,18 +40,8 @@ def _describe(value: np.ndarray) -> str:
 
 def _compare(student: Callable[..., Any], reference: Callable[..., Any], cases: Sequence[Case], exercise: str,
              mistakes: Sequence[Mistake], *, rtol: float, atol: float, fallback: str) -> None:
-    student = copied_args(student)
-    for case in cases:
-        got = as_array(call_student(student, case, exercise))
-        expected = as_array(reference(*case.args, **case.kwargs))
-        if got.shape != expected.shape:
-            fail(exercise, f"case {case.name}: expected shape {expected.shape}, got shape {got.shape}")
-        if np.allclose(got, expected, rtol=rtol, atol=atol):
-            continue
-        hint = matching_mistakes(mistakes, case, got, rtol=rtol, atol=atol) or fallback
-        bad = "" if np.all(np.isfinite(got)) else " (your answer contains NaN or infinity)"
-        fail(exercise, f"case {case.name}: expected {_describe(expected)}, got {_describe(got)}{bad}. Hint: {hint}")
-    print(f"{exercise}: all {len(cases)} cases pass.")
+    compare_with_mistakes(student, reference, cases, exercise, mistakes, rtol=rtol, atol=atol, fallback=fallback,
+                          describe=_describe)
 
 
 # --------------------------------------------------------------------------- Exercise 9.1

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from .. import unrolled
 from ..operators import Blur, Downsampling, LinearOperator
-from . import Case, Mistake, as_array, call_student, copied_args, fail, matching_mistakes
+from . import Case, Mistake, call_student, compare_with_mistakes, copied_args, fail
 
 __all__ = [
     "check_data_term_gradient", "check_iterate_loss", "check_rim_step",
@@ -37,23 +37,9 @@ def _describe(value: np.ndarray) -> str:
 
 def _compare(student: Callable[..., Any], reference: Callable[..., Any], cases: Sequence[Case], exercise: str,
              mistakes: Sequence[Mistake], *, fallback: str, rtol: float = 1e-5, atol: float = 1e-7,
-             pick: Callable[[Any], Any] = lambda v: v, report: bool = True) -> None:
-    student = copied_args(student)
-    for case in cases:
-        got_raw = call_student(student, case, exercise)
-        got = as_array(pick(got_raw))
-        expected = as_array(pick(reference(*case.args, **case.kwargs)))
-        if got.shape != expected.shape:
-            hint = matching_mistakes(mistakes, case, got, rtol=rtol, atol=atol)
-            fail(exercise, f"case {case.name}: expected shape {expected.shape}, got shape {got.shape}"
-                 + (f". Hint: {hint}" if hint else ""))
-        if np.allclose(got, expected, rtol=rtol, atol=atol):
-            continue
-        hint = matching_mistakes(mistakes, case, got, rtol=rtol, atol=atol) or fallback
-        bad = "" if np.all(np.isfinite(got)) else " (your answer contains NaN or infinity)"
-        fail(exercise, f"case {case.name}: expected {_describe(expected)}, got {_describe(got)}{bad}. Hint: {hint}")
-    if report:
-        print(f"{exercise}: all {len(cases)} cases pass.")
+             pick: Callable[[Any], Any] | None = None, report: bool = True) -> None:
+    compare_with_mistakes(student, reference, cases, exercise, mistakes, rtol=rtol, atol=atol, fallback=fallback,
+                          pick=pick, describe=_describe, report=report)
 
 
 # --------------------------------------------------------------------------- Exercise 10.1: the data-term gradient
