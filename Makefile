@@ -20,7 +20,7 @@ endif
 export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: help setup course test book student lab sync train full data mathjax benchmark lock clean
+.PHONY: help setup course test book student lab sync train seeds07 full data mathjax benchmark lock clean
 
 help:
 	@echo "make course     set up, execute every chapter (default profile), build the book"
@@ -31,6 +31,7 @@ help:
 	@echo "make lab        start JupyterLab with jupytext pairing"
 	@echo "make sync       regenerate notebooks/*.ipynb from the jupytext sources notebooks/*.py"
 	@echo "make train CH=NN  run chapter NN's resumable training script (writes data/checkpoints/)"
+	@echo "make seeds07    chapter 07's seed study: retrain its networks with seed 1, score seeds 0 and 1 (~25 min)"
 	@echo "make full       evaluate at paper scale; writes results/full/*.json (commit them)"
 	@echo "make data       verify (or download) every data file against its sha256"
 	@echo "make benchmark  time every notebook per profile; writes benchmarks/latest.md"
@@ -83,6 +84,9 @@ train: setup
 	@test -n "$(CH)" || { echo "usage: make train CH=NN (for example CH=05)"; exit 1; }
 	@test -f scripts/train_$(CH).py || { echo "error: chapter $(CH) has no training script scripts/train_$(CH).py (nothing to train)"; exit 1; }
 	$(BIN)/python scripts/train_$(CH).py
+
+seeds07: setup
+	$(BIN)/python scripts/seeds_07.py --jobs 2
 
 full: setup
 	$(BIN)/python scripts/run_notebooks.py --profile full --out build/executed/full --results results/full

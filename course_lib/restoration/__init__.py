@@ -9,7 +9,8 @@ Modules:
 * :mod:`.evaluate` -- PSNR, SSIM, high-frequency energy, classifier accuracy and the Fréchet
   distance of restored digits;
 * :mod:`.noise_model` -- GAN-based noise modelling for blind denoising (Chen et al. 2018);
-* :mod:`.theory` -- the perception-distortion propositions checked on one binary pixel.
+* :mod:`.theory` -- the perception-distortion propositions checked on one binary pixel;
+* :mod:`.seeds` -- the seed study: do the chapter's orderings hold for other training runs?
 
 The losses live in :mod:`course_lib.losses`, the networks in :mod:`course_lib.models.pix2pix`.
 Everything is re-exported here: ``from course_lib import restoration; restoration.load(...)``.
@@ -27,6 +28,7 @@ from .noise_model import (  # noqa: F401
     NoiseCritic, NoiseGAN, NoiseGenerator, PatchExtraction, corner_positions, noise_statistics, smooth_patches,
 )
 from .theory import BinaryPixelStudy, binary_pixel_study, posterior_probability  # noqa: F401
+from . import seeds  # noqa: F401,E402  (the seed study: restoration.seeds)
 from .train import (  # noqa: F401
     CLEAN_HALF, CRITIC_ARCH, DISCRIMINATOR_ARCH, GENERATOR_ARCH, JUDGE_ARCH, JUDGE_NAME, MODEL_NAMES,
     NOISE_GAN_ARCH, NOISE_GAN_NAME, SPECS, RestorerSchedule, RestorerSpec, builder, classifier, judge, load,

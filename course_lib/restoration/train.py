@@ -22,7 +22,7 @@ chapter 06's classifier in their loss; and the noise GAN of the blind-denoising 
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -260,30 +260,32 @@ def observed_noise_patches() -> noise_model.PatchExtraction:
                                           28, NOISE_GAN_ARCH["patch"]))
 
 
-def make_noise_generator() -> noise_model.NoiseGenerator:
-    """A fresh noise generator (:data:`NOISE_GAN_ARCH`, seed 0)."""
+def make_noise_generator(seed: int = 0) -> noise_model.NoiseGenerator:
+    """A fresh noise generator (:data:`NOISE_GAN_ARCH`); the shipped one has ``seed`` 0."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
+        torch.manual_seed(seed)
         return noise_model.NoiseGenerator(**NOISE_GAN_ARCH)
 
 
-def train_noise_gan(model: nn.Module, out_path: str | Path, *, steps: int | None = None) -> History:
+def train_noise_gan(model: nn.Module, out_path: str | Path, *, steps: int | None = None, seed: int = 0) -> History:
     """Train the noise generator against a critic on the observed noise patches (WGAN-GP); resumable.
 
     Chapter 06's :func:`course_lib.gan.train_gan` with the settings of Gulrajani et al. (Adam
     1e-4, beta2 0.9, 5 critic steps per generator step, gradient penalty 10, batch 64) except
     beta1 = 0.5 where their Algorithm 1 uses 0 (the course's WGAN-GP setting of chapter 06).
-    Every 25 steps the statistics of 64 generated 28x28 fields are logged.
+    Every 25 steps the statistics of 64 generated 28x28 fields are logged. ``seed`` 0 is the
+    shipped run; another seed changes the critic's initial weights and every random draw (the
+    seed study of :mod:`scripts/seeds_07.py`).
     """
     total = int(steps) if steps is not None else by_profile(ci=4, default=2000, full=2000)
     patch = NOISE_GAN_ARCH["patch"]
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(1)
+        torch.manual_seed(1 + seed)
         critic = noise_model.NoiseCritic(width=32, patch=patch)
     pair = noise_model.NoiseGAN(model, critic)
     real = observed_noise_patches().patches
     config = gan.GANConfig(loss="wgan-gp", d_steps=5, batch=64, lr_g=1e-4, lr_d=1e-4, betas=(0.5, 0.9),
-                           gp_weight=10.0, seed=0)
+                           gp_weight=10.0, seed=seed)
 
     def sample_real(n: int, gen: torch.Generator) -> Tensor:
         return real[torch.randint(real.shape[0], (n,), generator=gen)]
@@ -295,10 +297,11 @@ def train_noise_gan(model: nn.Module, out_path: str | Path, *, steps: int | None
 
     hist = gan.train_gan(pair, config, sample_real, steps=total, log_every=25, eval_fn=watch,
                          checkpoint_path=resume_path(out_path), checkpoint_every=250,
-                         meta={"arch": dict(NOISE_GAN_ARCH), "patches": int(real.shape[0])}, desc="noise GAN")
+                         meta={"arch": dict(NOISE_GAN_ARCH), "patches": int(real.shape[0]), **({"seed": seed} if seed else {})},
+                         desc="noise GAN")
     save_checkpoint(out_path, model, checkpoint_meta(
         history=hist, data_split=f"noise patches of mnist-course-train[:{CLEAN_HALF}] (noisy only)", chapter=7,
-        architecture=dict(NOISE_GAN_ARCH), patches=int(real.shape[0]), config=_plain(asdict(config)),
+        architecture=dict(NOISE_GAN_ARCH), patches=int(real.shape[0]), config=_plain(asdict(config)), seed=seed,
         description=(f"fully convolutional noise generator ({NOISE_GAN_ARCH['layers']} valid 3x3 convolutions), "
                      f"WGAN-GP on {real.shape[0]} extracted {patch}x{patch} noise patches, {total} generator steps")),
         history=hist)
@@ -343,13 +346,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _make_batches(spec: RestorerSpec, sched: RestorerSchedule) -> Callable[[int], dict[str, Any]]:
+def _make_batches(spec: RestorerSpec, sched: RestorerSchedule,
+                  noise_gan: Callable[[], nn.Module] | None = None) -> Callable[[int], dict[str, Any]]:
     """``step -> {"step": step, "pairs": [(degraded, clean)] * d_steps}`` (one batch per discriminator step;
-    the generator uses the last)."""
+    the generator uses the last). ``noise_gan`` gives the noise generator of the ``gcbd`` task
+    (default: the shipped one)."""
     images = data.mnist("train")[0]
     if spec.task in ("structured", "gcbd"):
         images = images[CLEAN_HALF:]
-    noise_gen = load(NOISE_GAN_NAME)[0] if spec.task == "gcbd" else None
+    noise_gen = (noise_gan or (lambda: load(NOISE_GAN_NAME)[0]))() if spec.task == "gcbd" else None
     k = sched.d_steps if spec.adversarial != "none" else 1
 
     def batches(step: int) -> dict[str, Any]:
@@ -373,7 +378,7 @@ def _set_requires_grad(module: nn.Module, flag: bool) -> None:
         p.requires_grad_(flag)
 
 
-def restorer_trainer(name: str) -> Callable[..., History]:
+def restorer_trainer(name: str, seed: int = 0, noise_gan: Callable[[], nn.Module] | None = None) -> Callable[..., History]:
     """``train_fn(model, out_path, *, steps=None)`` for the restorer ``name`` of :data:`SPECS` (chapter 07).
 
     The generator loss is ``pixel_weight * pixel + perceptual_weight * perceptual + adversarial``:
@@ -383,23 +388,27 @@ def restorer_trainer(name: str) -> Callable[..., History]:
     digits only and minimises chapter 06's Wasserstein loss plus ``gp_weight`` times
     :func:`course_lib.gan.gradient_penalty`, and the generator's adversarial term is
     ``-mean critic(G(y))``. Logged every 25 steps (``History.evals``): the mean of each term.
+
+    ``seed`` 0 is the shipped run; another seed changes the discriminator's initial weights
+    and every batch (the generator's initial weights come from ``builder(name, seed)``), and
+    ``noise_gan`` supplies that seed's noise generator for the ``gcbd`` task.
     """
     if name not in SPECS:
         raise ValueError(f"unknown restorer {name!r}; chapter 07's restorers are {', '.join(SPECS)}")
     spec = SPECS[name]
 
     def train(model: nn.Module, out_path: str | Path, *, steps: int | None = None) -> History:
-        sched = restorer_schedule(spec, steps)
-        batches = _make_batches(spec, sched)
+        sched = replace(restorer_schedule(spec, steps), seed=seed)
+        batches = _make_batches(spec, sched, noise_gan)
         perceptual = None
         if spec.perceptual_weight > 0:
             perceptual = losses.PerceptualLoss(losses.feature_extractor(classifier()[0]))
         stats = _Stats()
         disc: nn.Module | None = None
         if spec.adversarial == "pix2pix":
-            disc = pix2pix.build_patch_discriminator(1, **DISCRIMINATOR_ARCH)
+            disc = pix2pix.build_patch_discriminator(1 + seed, **DISCRIMINATOR_ARCH)
         elif spec.adversarial == "wgan-gp":
-            disc = pix2pix.build_critic(1, **CRITIC_ARCH)
+            disc = pix2pix.build_critic(1 + seed, **CRITIC_ARCH)
         net = model if disc is None else _Pair(model, disc)
         groups = [{"params": list(model.parameters())}]
         if disc is not None:
@@ -474,7 +483,7 @@ def restorer_trainer(name: str) -> Callable[..., History]:
         extra: dict[str, Any] = {}
         if perceptual is not None:
             extra["classifier_sha256"] = classifier_fingerprint()
-        if spec.task == "gcbd":
+        if spec.task == "gcbd" and noise_gan is None:
             extra["noise_gan_sha256"] = _shipped_sha(NOISE_GAN_NAME)
         save_checkpoint(out_path, model, checkpoint_meta(
             history=hist, data_split=_split(spec), chapter=7, spec=_plain(asdict(spec)), schedule=_plain(asdict(sched)),
@@ -520,26 +529,31 @@ def _describe(name: str, spec: RestorerSpec, sched: RestorerSchedule) -> str:
 # --------------------------------------------------------------------------- registry access
 
 
-def builder(name: str) -> Callable[[], nn.Module]:
-    """``build_model()`` of a shipped model of chapter 07."""
+def builder(name: str, seed: int = 0) -> Callable[[], nn.Module]:
+    """``build_model()`` of a model of chapter 07 (``seed`` 0: the shipped model's initial weights)."""
     if name == JUDGE_NAME:
+        if seed:
+            raise ValueError("the judge is trained once (seed 0): it scores the other models")
         return make_judge
     if name == NOISE_GAN_NAME:
-        return make_noise_generator
+        return functools.partial(make_noise_generator, seed)
     if name not in SPECS:
         raise ValueError(f"unknown model {name!r}; chapter 07's models are {', '.join(MODEL_NAMES)}")
     if SPECS[name].architecture == "unet05":
-        return lambda: autoencoders.build("unet", seed=0, **{k: v for k, v in autoencoders_arch().items() if k != "kind"})
-    return lambda: pix2pix.build_generator(0, **GENERATOR_ARCH)
+        return lambda: autoencoders.build("unet", seed=seed, **{k: v for k, v in autoencoders_arch().items() if k != "kind"})
+    return lambda: pix2pix.build_generator(seed, **GENERATOR_ARCH)
 
 
-def trainer(name: str) -> Callable[..., History]:
-    """``train_fn(model, out_path, *, steps=None)`` of a shipped model of chapter 07."""
+def trainer(name: str, seed: int = 0, noise_gan: Callable[[], nn.Module] | None = None) -> Callable[..., History]:
+    """``train_fn(model, out_path, *, steps=None)`` of a model of chapter 07 (``seed`` 0: the shipped run;
+    ``noise_gan``: the noise generator the ``gcbd`` restorer trains with, default the shipped one)."""
     if name == JUDGE_NAME:
+        if seed:
+            raise ValueError("the judge is trained once (seed 0): it scores the other models")
         return train_judge
     if name == NOISE_GAN_NAME:
-        return train_noise_gan
-    return restorer_trainer(name)
+        return functools.partial(train_noise_gan, seed=seed)
+    return restorer_trainer(name, seed, noise_gan)
 
 
 @functools.lru_cache(maxsize=32)
