@@ -71,6 +71,7 @@ __all__ = [
     "natural_batch",
     "patch_lambda_scale",
     "reconstruct",
+    "record_task",
     "scores",
     "select_tv_weight",
     "sweep_weights",
@@ -344,13 +345,23 @@ class CriticSchedule:
 
 
 def denoise_schedule(steps: int | None = None) -> CriticSchedule:
-    full = by_profile(ci=20, default=1200, full=1200)
+    full = by_profile(ci=20, default=4000, full=4000)
     return CriticSchedule(steps=int(steps) if steps is not None else full, batch=32, patch=32)
 
 
 def ct_critic_schedule(steps: int | None = None) -> CriticSchedule:
-    full = by_profile(ci=20, default=600, full=600)
+    full = by_profile(ci=20, default=5000, full=5000)
     return CriticSchedule(steps=int(steps) if steps is not None else full, batch=16, patch=64)
+
+
+def _resume_meta(sched: CriticSchedule) -> dict[str, Any]:
+    """The identity of a critic's training run for resuming: its schedule without the length.
+
+    The learning rate is constant and every batch depends only on ``(seed, step)``, so a run
+    extended from ``n`` to ``m`` steps is the same run as one of ``m`` steps from scratch: a
+    saved state of a shorter run may be continued.
+    """
+    return {k: v for k, v in asdict(sched).items() if k != "steps"}
 
 
 def _half_state(model: nn.Module) -> dict[str, Tensor]:
@@ -382,7 +393,7 @@ def train_denoise_critic(model: nn.Module, out_path: str | Path, *, steps: int |
                lambda step: natural_batch(step, sched.batch, sched.patch, sched.seed),
                steps=sched.steps, optimizer=opt, log_every=10, eval_fn=_wasserstein_eval(real_v, noisy_v),
                eval_every=max(sched.steps // 10, 1), checkpoint_path=resume_path(out_path),
-               checkpoint_every=sched.checkpoint_every, meta=asdict(sched), desc="denoise critic")
+               checkpoint_every=sched.checkpoint_every, meta=_resume_meta(sched), desc="denoise critic")
     save_checkpoint(out_path, model, checkpoint_meta(
         history=hist, data_split="BSD Train400 minus its last 8 images (chapter 05's validation)",
         description=(f"patch critic (six 5x5 convs 16-128, strides 1,2,1,2,1,2, 1x1 conv + global average "
@@ -414,7 +425,7 @@ def train_ct_critic(model: nn.Module, out_path: str | Path, *, steps: int | None
     hist = fit(model, _critic_loss_fn(sched.mu), _ct_batches(sched), steps=sched.steps, optimizer=opt,
                log_every=10, eval_fn=_wasserstein_eval(x[:64], r[-64:]), eval_every=max(sched.steps // 10, 1),
                checkpoint_path=resume_path(out_path), checkpoint_every=sched.checkpoint_every,
-               meta=asdict(sched), desc="CT critic")
+               meta=_resume_meta(sched), desc="CT critic")
     save_checkpoint(out_path, _half_state(model), checkpoint_meta(
         history=hist, data_split=f"ct.SETTING train phantoms [0, {CT_TRAIN}) (unpaired halves)",
         description=(f"global critic (six 5x5 convs 16-128, strides 1,2,1,2,1,2, dense 8192-128-1), "
@@ -652,3 +663,44 @@ def scores(x: Tensor, clean: Tensor) -> dict[str, float]:
     """Mean PSNR (dB) and SSIM of ``x`` clipped to [0, 1] against ``clean``."""
     x = x.clamp(0.0, 1.0)
     return {"psnr": metrics.mean_psnr(x, clean), "ssim": metrics.mean_ssim(x, clean)}
+
+
+# --------------------------------------------------------------------------- recording a task's table
+
+#: The row labels of the adversarial regulariser and TV in a task table (the notebook's names).
+AR_ROW = "adversarial reg. (weight from sweep)"
+TV_ROW = "TV"
+
+
+def record_task(prefix: str, table: dict[str, dict[str, float]], keys: dict[str, str], *, supervised: str,
+                sweep: Sweep, tv_weight: float, images: int, setting: str, claim: str) -> tuple[float, float]:
+    """Record one task of chapter 09 (denoising or CT) with :func:`course_lib.results.record`.
+
+    Every row's PSNR (dB) and SSIM as ``<prefix>_<keys[row]>_psnr|ssim``, the settings fixed on
+    training images (``_lambda_factor``, ``_steps``, ``_tv_weight``), the margin of the
+    adversarial regulariser over TV (``_ar_minus_tv_psnr``, with ``claim``) and the gap of the
+    supervised row ``supervised`` over it (``_<key>_minus_ar_psnr``).
+
+    Returns:
+        ``(margin over TV, gap to the supervised method)`` in dB.
+    """
+    from . import results
+
+    for row, s in table.items():
+        for metric in ("psnr", "ssim"):
+            results.record(f"{prefix}_{keys[row]}_{metric}", s[metric], unit="dB" if metric == "psnr" else "",
+                           images=images, label=f"{row}, {setting}")
+    results.record(f"{prefix}_lambda_factor", sweep.best_factor, unit="x heuristic")
+    results.record(f"{prefix}_steps", sweep.best_steps, unit="gradient steps")
+    results.record(f"{prefix}_tv_weight", tv_weight, unit="")
+    ar = table[AR_ROW]["psnr"]
+    margin = results.record(f"{prefix}_ar_minus_tv_psnr", ar - table[TV_ROW]["psnr"], unit="dB", claim=claim)
+    gap = results.record(f"{prefix}_{keys[supervised]}_minus_ar_psnr", table[supervised]["psnr"] - ar, unit="dB",
+                         label=f"gap of the unsupervised regulariser to the supervised {row_name(supervised)}")
+    return float(margin), float(gap)
+
+
+def row_name(row: str) -> str:
+    """A table row label without its parenthesis: ``"DnCNN (ch. 05, supervised)"`` -> ``"DnCNN"``."""
+    return row.split(" (")[0]
+

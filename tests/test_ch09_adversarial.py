@@ -153,3 +153,16 @@ def test_chapter_09_ships_at_most_16_mb():
     shipped = training.shipped_checkpoints()
     total = sum(shipped[n]["bytes"] for n in adversarial.MODEL_NAMES if n in shipped)
     assert total <= 16_000_000
+
+
+def test_a_longer_critic_schedule_continues_the_saved_run(tmp_path):
+    """The critics' learning rate is constant, so 3 steps continued to 5 equal 5 steps from scratch."""
+    short = adversarial.build_denoise_critic()
+    adversarial.train_denoise_critic(short, tmp_path / "a.pt", steps=3)
+    continued = adversarial.build_denoise_critic()
+    hist = adversarial.train_denoise_critic(continued, tmp_path / "a.pt", steps=5)  # resumes from a.resume.pt
+    fresh = adversarial.build_denoise_critic()
+    adversarial.train_denoise_critic(fresh, tmp_path / "b.pt", steps=5)
+    assert hist.iterations == 5
+    for (name, p), q in zip(continued.state_dict().items(), fresh.state_dict().values()):
+        assert torch.allclose(p, q, atol=1e-6), f"{name} differs between the continued and the fresh run"
