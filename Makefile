@@ -31,7 +31,7 @@ help:
 	@echo "make lab        start JupyterLab with jupytext pairing"
 	@echo "make sync       regenerate notebooks/*.ipynb from the jupytext sources notebooks/*.py"
 	@echo "make train CH=NN  run chapter NN's resumable training script (writes data/checkpoints/)"
-	@echo "make seeds07    chapter 07's seed study: retrain its networks with seed 1, score seeds 0 and 1 (~25 min)"
+	@echo "make seeds07    chapter 07's seed study: retrain its networks with seed 1, score seeds 0 and 1 (~30-60 min)"
 	@echo "make full       evaluate at paper scale; writes results/full/*.json (commit them)"
 	@echo "make data       verify (or download) every data file against its sha256"
 	@echo "make benchmark  time every notebook per profile; writes benchmarks/latest.md"

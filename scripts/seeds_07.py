@@ -12,8 +12,10 @@ and writes ``results/seeds/07_gan_restoration.json`` (atomically, with provenanc
 the notebook displays and ``tests/test_seed_study.py`` checks: every ordering the chapter
 asserts must hold on every seed.
 
-Budget: one seed is about 40 units of ``train_07.COST`` (about 40 minutes of one idle core;
-about 20-25 minutes with ``--jobs 2``). The judge is not retrained: it scores, it is not scored.
+Budget: one seed is about 40 units of ``train_07.COST``; seed 1 took 29 minutes with ``--jobs 2``
+on 2 cores that two other training jobs shared, plus 24 minutes for the restarts of its two
+collapsed U-Nets, and scoring takes about 4 minutes. The judge is not retrained: it scores, it is
+not scored.
 
 Usage::
 

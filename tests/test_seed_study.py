@@ -54,7 +54,7 @@ def test_study_table_flags_an_ordering_that_flips(study):
     flipped = json.loads(json.dumps(study))
     flipped["seeds"]["1"]["dn_l1_psnr"] = flipped["seeds"]["1"]["dn_p2p10_psnr"] - 1.0  # Pix2Pix now wins PSNR
     rows = {r["key"]: r for r in seeds.study_table(flipped)}
-    assert rows["dn_adversarial_costs_psnr"]["seed 1"] == pytest.approx(1.0)
+    assert rows["dn_adversarial_costs_psnr"]["seed 1"] == pytest.approx(-1.0)
     assert rows["dn_adversarial_costs_psnr"]["holds on every seed"] is False
     assert rows["dn_adversarial_costs_psnr"]["asserted"] is True
 

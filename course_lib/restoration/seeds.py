@@ -52,6 +52,11 @@ class Ordering:
     asserted: bool
 
 
+def _gap(better: str, worse: str, by: float = 0.0) -> Callable[[Scores], float]:
+    """The margin of "``better`` exceeds ``worse`` by more than ``by``": ``v[better] - v[worse] - by``."""
+    return lambda v: v[better] - v[worse] - by
+
+
 def _min(v: Scores, keys: tuple[str, ...]) -> float:
     return min(v[k] for k in keys)
 
@@ -63,47 +68,47 @@ ORDERINGS: tuple[Ordering, ...] = (
     Ordering("dn_generators_denoise", "every denoising generator gains > 5 dB over the noisy input",
              lambda v: _min(v, DN_GENERATORS) - v["dn_noisy_psnr"] - 5, True),
     Ordering("dn_adversarial_costs_psnr", "Pix2Pix (λ = 10) has a lower PSNR than the same generator with L1",
-             lambda v: v["dn_l1_psnr"] - v["dn_p2p10_psnr"], True),
+             _gap("dn_l1_psnr", "dn_p2p10_psnr"), True),
     Ordering("dn_ch05_unet_beats_p2p10", "chapter 05's MSE U-Net has a higher PSNR than Pix2Pix (λ = 10)",
-             lambda v: v["dn_ch05_unet_psnr"] - v["dn_p2p10_psnr"], True),
+             _gap("dn_ch05_unet_psnr", "dn_p2p10_psnr"), True),
     Ordering("dn_adversarial_sharper", "Pix2Pix (λ = 10) outputs carry more high-frequency energy than L1's and MSE's",
              lambda v: v["dn_p2p10_hf_ratio"] - max(v["dn_l1_hf_ratio"], v["dn_mse_hf_ratio"]), True),
     Ordering("dn_adversarial_more_realistic", "Pix2Pix (λ = 10) has a lower FD than the MSE generator",
-             lambda v: v["dn_mse_fd"] - v["dn_p2p10_fd"], True),
+             _gap("dn_mse_fd", "dn_p2p10_fd"), True),
     Ordering("dn_outputs_recognisable", "the judge recognises > 85 % of every generator's outputs",
              lambda v: _min(v, tuple(k.replace("psnr", "judge_accuracy") for k in DN_GENERATORS)) - 0.85, True),
     Ordering("dn_perceptual_more_realistic", "MSE + perceptual has a lower FD than MSE alone",
-             lambda v: v["dn_mse_fd"] - v["dn_perc_fd"], True),
+             _gap("dn_mse_fd", "dn_perc_fd"), True),
     Ordering("occ_both_remove", "both occlusion networks gain > 3 dB over the occluded input",
              lambda v: _min(v, ("occ_mse_psnr", "occ_ssim_psnr")) - v["occ_input_psnr"] - 3, True),
     Ordering("occ_ssim_wins_ssim", "the 1 − SSIM-trained network has the higher SSIM",
-             lambda v: v["occ_ssim_ssim"] - v["occ_mse_ssim"], True),
+             _gap("occ_ssim_ssim", "occ_mse_ssim"), True),
     Ordering("occ_more_recognisable", "both restored sets are recognised more often than the occluded digits",
              lambda v: _min(v, ("occ_mse_judge_accuracy", "occ_ssim_judge_accuracy")) - v["occ_input_judge_accuracy"],
              True),
     Ordering("blur_both_deblur", "both blind deblurring networks gain > 1 dB over the blurred input",
              lambda v: _min(v, ("blur_mse_psnr", "blur_gan_psnr")) - v["blur_input_psnr"] - 1, True),
     Ordering("blur_gan_sharper", "WGAN-GP + perceptual outputs carry more high-frequency energy than MSE's",
-             lambda v: v["blur_gan_hf_ratio"] - v["blur_mse_hf_ratio"], True),
+             _gap("blur_gan_hf_ratio", "blur_mse_hf_ratio"), True),
     Ordering("sn_gcbd_beats_awgn", "the U-Net trained on GAN noise beats the white-noise U-Net by > 1 dB",
-             lambda v: v["sn_gcbd_psnr"] - v["sn_awgn_psnr"] - 1, True),
+             _gap("sn_gcbd_psnr", "sn_awgn_psnr", 1), True),
     Ordering("sn_oracle_beats_awgn", "the U-Net trained on the true noise beats the white-noise U-Net by > 1 dB",
-             lambda v: v["sn_oracle_psnr"] - v["sn_awgn_psnr"] - 1, True),
+             _gap("sn_oracle_psnr", "sn_awgn_psnr", 1), True),
     # reported only
     Ordering("dn_p2p100_costs_psnr", "Pix2Pix (λ = 100) has a lower PSNR than L1",
-             lambda v: v["dn_l1_psnr"] - v["dn_p2p100_psnr"], False),
+             _gap("dn_l1_psnr", "dn_p2p100_psnr"), False),
     Ordering("dn_p2p10_more_realistic_than_l1", "Pix2Pix (λ = 10) has a lower FD than L1",
-             lambda v: v["dn_l1_fd"] - v["dn_p2p10_fd"], False),
+             _gap("dn_l1_fd", "dn_p2p10_fd"), False),
     Ordering("dn_perceptual_costs_psnr", "MSE + perceptual has a lower PSNR than MSE alone",
-             lambda v: v["dn_mse_psnr"] - v["dn_perc_psnr"], False),
+             _gap("dn_mse_psnr", "dn_perc_psnr"), False),
     Ordering("occ_mse_wins_psnr", "the MSE-trained occlusion network has the higher PSNR",
-             lambda v: v["occ_mse_psnr"] - v["occ_ssim_psnr"], False),
+             _gap("occ_mse_psnr", "occ_ssim_psnr"), False),
     Ordering("blur_gan_costs_psnr", "WGAN-GP + perceptual has a lower PSNR than MSE",
-             lambda v: v["blur_mse_psnr"] - v["blur_gan_psnr"], False),
+             _gap("blur_mse_psnr", "blur_gan_psnr"), False),
     Ordering("blur_gan_more_realistic", "WGAN-GP + perceptual has a lower FD than MSE",
-             lambda v: v["blur_mse_fd"] - v["blur_gan_fd"], False),
+             _gap("blur_mse_fd", "blur_gan_fd"), False),
     Ordering("sn_oracle_beats_gcbd", "the oracle U-Net beats the one trained on GAN noise",
-             lambda v: v["sn_oracle_psnr"] - v["sn_gcbd_psnr"], False),
+             _gap("sn_oracle_psnr", "sn_gcbd_psnr"), False),
 )
 
 
