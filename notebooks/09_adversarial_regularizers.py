@@ -651,7 +651,9 @@ show(f"On these {len(dn_clean)} crops the adversarial regulariser reaches {ar_dn
      f"{ar_dn_psnr - table_dn['noisy']['psnr']:+.2f} dB over the noisy input, **{margin_dn:+.2f} dB against TV** and "
      f"{gap_dn:.2f} dB below chapter 05's supervised DnCNN (the paper: +1.9 dB over TV, 0.6 dB below its denoising "
      "network). "
-     + ("In this course's budget the adversarial regulariser does **not** beat TV on natural images: its critic is "
+     + (f"In SSIM it is {'ahead of' if table_dn[adversarial.AR_ROW]['ssim'] > table_dn['TV']['ssim'] else 'behind'} TV "
+        f"({table_dn[adversarial.AR_ROW]['ssim']:.3f} against {table_dn['TV']['ssim']:.3f}). ")
+     + ("In this course's budget the adversarial regulariser does **not** beat TV in PSNR on natural images: its critic is "
         f"trained for {denoise_info.history.iterations:,} steps of 32 patches on one CPU core (about half an hour), "
         "where the paper trains for many epochs on a GPU; "
         "the sweep on training crops shows the same order, so this is not a matter of the chosen weight. "
@@ -782,10 +784,12 @@ show(f"On {N_CT} evaluation phantoms the adversarial regulariser is **{margin_ct
      + ("The supervised U-Net is ahead of TV. " if gap_ct + margin_ct > 0 else
         f"TV is also ahead of the supervised U-Net ({-(gap_ct + margin_ct):.2f} dB): on piecewise-constant phantoms TV is "
         "a strong prior, and the U-Net is trained for minutes. ")
-     + ("So in this course's budget the CT critic does not act as a useful prior: its gradient norm on FBPs "
-        f"({g_ct:.2f}) says it is still far from the optimal critic of the theorems, and TV is close to the ideal "
-        "prior for piecewise-constant ellipse phantoms. The paper's CT experiment (real lung CT, long GPU training) "
-        "is a different setting; we do not reproduce its ordering here. " if margin_ct <= 0 else ""))
+     + (("So the CT critic is a useful prior, but TV, close to the ideal prior for piecewise-constant ellipse "
+         "phantoms, stays ahead of it. " if gain_ct > 0.5 else
+         "So in this course's budget the CT critic does not act as a useful prior, and TV is close to the ideal "
+         "prior for piecewise-constant ellipse phantoms. ")
+        + "The paper's CT experiment (real lung CT, long GPU training) is a different setting; we do not reproduce its "
+        "ordering here. " if margin_ct <= 0 else ""))
 if shipped(adversarial.CT_CRITIC_NAME, adversarial.CT_UNET_NAME):
     assert table_ct["U-Net post-processing (supervised)"]["psnr"] > table_ct["FBP"]["psnr"] + 1, "post-processing improves on FBP"
     assert table_ct["adversarial reg. (weight from sweep)"]["psnr"] > table_ct["FBP"]["psnr"], "the reconstruction improves on FBP"
@@ -869,14 +873,16 @@ show(f"The change of the reconstruction shrinks with the perturbation (from {cha
 #   $\lambda = 2\mathbb E\|A^*\varepsilon\|$ (Exercise 9.3), divided by the measured gradient norm for
 #   patch critics; a sweep on training images fixes the weight and the number of steps.
 # - The tables above compare it with TV and with supervised networks on denoising and CT; every
-#   parameter of every method was fixed on training images. **In this course's budget the issue's
-#   target is not met**: the critics, trained for minutes on one shared CPU core, improve on the noisy
-#   input but stay below TV on natural images, and the CT critic adds nothing measurable to the
-#   unregularised iteration, far below TV on the piecewise-constant phantoms; the supervised networks
-#   stay ahead of the adversarial regulariser, as in the paper. The measured margins are recorded
-#   (`dn_ar_minus_tv_psnr`, `ct_ar_minus_tv_psnr`) rather than asserted away. The theory checks hold:
-#   the toy critic matches the distance function, the trained critics' gradient norms are near 1, and
-#   the reconstruction map is stable.
+#   parameter of every method was fixed on training images. **In this course's budget the paper's
+#   ordering is not reproduced**: the critics, trained for about half an hour each on one CPU core,
+#   improve clearly on the noisy input and on the FBP — the CT critic adds more than a dB to the same
+#   iteration without it — but stay below TV in PSNR, narrowly on natural images and by about 2 dB on the
+#   piecewise-constant phantoms, for which TV is close to the ideal prior. The supervised networks stay
+#   ahead of the adversarial regulariser, as in the paper. The measured margins are recorded
+#   (`dn_ar_minus_tv_psnr`, `ct_ar_minus_tv_psnr`) rather than asserted away; longer critic training
+#   helped both critics (600 → 5,000 steps for CT), so the gap is at least partly one of budget. The
+#   theory checks hold: the toy critic matches the distance function, the trained critics' gradient
+#   norms are near 1, and the reconstruction map is stable.
 # - Recursive training and convex critics extend the method.
 #
 # The shipped models (`scripts/train_09.py`): the natural-image patch critic, the CT critic (float16)

@@ -128,7 +128,7 @@ def claims_07(v: dict[str, Any]) -> None:
     assert 0.8 < v["dn_ch05_conv_energy_deficit_over_mse"] < 1.3, "ch. 05's autoencoder loses about its MSE in energy"
     assert all(v[f"dn_{k}_psnr"] > v["dn_noisy_psnr"] + 5 for k in ("mse", "l1", "p2p100", "p2p10"))
     assert v["dn_p2p10_psnr_cost_vs_l1"] > 0, "the adversarial term costs PSNR against the same generator with L1"
-    assert v["dn_p2p10_psnr"] < v["dn_ch05_unet_psnr"], "chapter 05's MSE U-Net keeps the best PSNR"
+    assert v["dn_p2p10_psnr"] < v["dn_ch05_unet_psnr"], "chapter 05's MSE U-Net has a higher PSNR than Pix2Pix (the MSE generator is higher still)"
     assert v["dn_p2p10_hf_ratio"] > max(v["dn_l1_hf_ratio"], v["dn_mse_hf_ratio"]), "adversarial outputs are sharper"
     assert v["dn_p2p10_fd"] < v["dn_mse_fd"], "and more realistic than the MSE's"
     assert min(v[f"dn_{k}_judge_accuracy"] for k in ("mse", "l1", "p2p100", "p2p10")) > 0.85
@@ -181,8 +181,12 @@ def claims_09(v: dict[str, Any]) -> None:
     assert v["ct_unet_psnr"] > v["ct_fbp_psnr"] + 1, "post-processing improves on FBP"
     changes = v["stability_ar_rel_change"]
     assert all(a < b for a, b in zip(changes, changes[1:])) and changes[0] < 0.05, "the reconstruction map is stable"
-    # The issue's target "AR beats TV" is not met at the course's budget: dn_ar_minus_tv_psnr and
-    # ct_ar_minus_tv_psnr are negative in the committed results; the notebook reports the gap.
+    assert v["ct_tune_gain_over_no_regulariser"] > 1, "the trained CT critic adds > 1 dB to the same iteration (training)"
+    assert v["ct_ar_psnr"] > v["ct_fbp_psnr"] + 2, "the CT adversarial regulariser gains > 2 dB over the FBP"
+    assert v["dn_ar_minus_tv_psnr"] > -0.5, "on all 80 crops the natural-image regulariser comes within 0.5 dB of TV"
+    # The target "AR beats TV" is not met at the course's budget (critics trained for about half an
+    # hour each on one CPU core): dn_ar_minus_tv_psnr (-0.21 dB on all 80 Set12 + BSD68 crops) and
+    # ct_ar_minus_tv_psnr (-1.97 dB on 64 phantoms) are negative; the notebook reports the gaps.
 
 
 def claims_10(v: dict[str, Any]) -> None:
