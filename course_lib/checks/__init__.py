@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 __all__ = ["Case", "ExerciseFailure", "Mistake", "as_array", "call_student", "compare_cases", "compare_with_mistakes",
+           "describe_value",
            "copied_args", "fail",
            "matching_mistakes"]
 
@@ -66,7 +67,8 @@ def as_array(value: Any) -> np.ndarray:
     return np.asarray(value, dtype=np.float64)
 
 
-def _describe(value: np.ndarray) -> str:
+def describe_value(value: np.ndarray) -> str:
+    """A value for a check's message: its entries when there are at most six, else its shape and mean."""
     if value.size <= 6:
         return np.array2string(value.reshape(-1) if value.ndim else value, precision=6)
     return f"array of shape {value.shape} (mean {np.nanmean(value):.6g})"
@@ -102,10 +104,10 @@ def compare_cases(
         if got.shape != expected.shape:
             fail(exercise, f"case {case.name}: expected shape {expected.shape}, got shape {got.shape}")
         if not np.all(np.isfinite(got)) and np.all(np.isfinite(expected)):
-            fail(exercise, f"case {case.name}: your answer contains NaN or infinity: {_describe(got)}")
+            fail(exercise, f"case {case.name}: your answer contains NaN or infinity: {describe_value(got)}")
         if not np.allclose(got, expected, rtol=rtol, atol=atol):
             hint = diagnose(case, got, expected) if diagnose else None
-            message = f"case {case.name}: expected {_describe(expected)}, got {_describe(got)}"
+            message = f"case {case.name}: expected {describe_value(expected)}, got {describe_value(got)}"
             fail(exercise, message + (f". Hint: {hint}" if hint else ""))
     print(f"{exercise}: all {len(cases)} cases pass.")
 
@@ -159,7 +161,7 @@ def compare_with_mistakes(
     Raises:
         ExerciseFailure: on the first case whose answer has the wrong shape or value.
     """
-    describe = describe or _describe
+    describe = describe or describe_value
     pick = pick or (lambda value: value)
     student_fn = copied_args(student_fn)
     for case in cases:

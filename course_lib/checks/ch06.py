@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .. import gan
-from . import Case, as_array, call_student, fail
+from . import Case, as_array, call_student, describe_value, fail
 
 __all__ = [
     "check_gradient_penalty",
@@ -55,12 +55,6 @@ def _copied(case: Case) -> Case:
     return Case(case.name, tuple(_copy(a) for a in case.args), {k: _copy(v) for k, v in case.kwargs.items()})
 
 
-def _describe(value: np.ndarray) -> str:
-    if value.size <= 6:
-        return np.array2string(value.reshape(-1) if value.ndim else value, precision=6)
-    return f"array of shape {value.shape} (mean {np.nanmean(value):.6g})"
-
-
 def _matching(mistakes: Sequence[Mistake], case: Case, got: np.ndarray, rtol: float, atol: float) -> str | None:
     """The descriptions of every mistake model whose answer on ``case`` equals ``got`` (NaN matches NaN)."""
     hits = []
@@ -89,7 +83,7 @@ def _compare(student: Callable[..., Any], reference: Callable[..., Any], cases: 
             continue
         hint = _matching(mistakes, case, got, rtol, atol) or fallback
         bad = "" if np.all(np.isfinite(got)) else " (your answer contains NaN or infinity)"
-        fail(exercise, f"case {case.name}: expected {_describe(expected)}, got {_describe(got)}{bad}"
+        fail(exercise, f"case {case.name}: expected {describe_value(expected)}, got {describe_value(got)}{bad}"
              + (f". Hint: {hint}" if hint else ""))
     print(f"{exercise}: all {len(cases)} cases pass.")
 
@@ -411,7 +405,7 @@ def check_gradient_penalty(gradient_penalty: Callable[..., Tensor]) -> None:
                 "as the first use of the generator, take x_hat = eps * real + (1 - eps) * fake, the per-sample "
                 "norm of the gradient of critic(x_hat).sum() with respect to x_hat, and return "
                 "mean((norm - 1)^2)")
-            fail(EX_GP, f"case {case.name}: expected {_describe(expected)}, got {_describe(got)}. Hint: {hint}")
+            fail(EX_GP, f"case {case.name}: expected {describe_value(expected)}, got {describe_value(got)}. Hint: {hint}")
         # the penalty is added to the critic's loss: it must be differentiable in the critic's parameters
         critic = case.args[0]
         params = [p for p in critic.parameters()]

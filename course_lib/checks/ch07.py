@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -38,19 +37,13 @@ __all__ = [
 ]
 
 
-def _describe(value: np.ndarray) -> str:
-    if value.size <= 6:
-        return np.array2string(value.reshape(-1) if value.ndim else value, precision=6)
-    return f"array of shape {value.shape} (mean {np.nanmean(value):.6g})"
-
-
 def _compare(student: Callable[..., Any], reference: Callable[..., Any], cases: Sequence[Case], exercise: str,
              mistakes: Sequence[Mistake], *, rtol: float, atol: float, fallback: str,
              scalar: bool = False) -> None:
     """:func:`course_lib.checks.compare_with_mistakes`; ``scalar``: the answer is one number (a loss)."""
     compare_with_mistakes(student, reference, cases, exercise, mistakes, rtol=rtol, atol=atol, fallback=fallback,
                           shape_note=" (return one number: a scalar tensor, averaged over the batch)" if scalar else "",
-                          describe=_describe, report=False)
+                          report=False)
 
 
 def _check_differentiable(student: Callable[..., Any], case: Case, wrt: Sequence[int], reference: Callable[..., Any],

@@ -12,13 +12,14 @@ when the answer equals a typical mistake, names it. Each runs in well under a se
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Callable
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from . import Case, Mistake, as_array, call_student, compare_with_mistakes, copied_args, fail, matching_mistakes
+from . import (Case, Mistake, as_array, call_student, compare_with_mistakes, copied_args, describe_value, fail,
+               matching_mistakes)
 
 __all__ = [
     "affine_coupling_reference",
@@ -28,18 +29,6 @@ __all__ = [
     "check_masked_data_fit",
     "masked_data_fit_reference",
 ]
-
-
-def _describe(value: np.ndarray) -> str:
-    if value.size <= 6:
-        return np.array2string(value.reshape(-1) if value.ndim else value, precision=6)
-    return f"array of shape {value.shape} (mean {np.nanmean(value):.6g})"
-
-
-def _compare(student: Callable[..., Any], reference: Callable[..., Any], cases: Sequence[Case], exercise: str,
-             mistakes: Sequence[Mistake], *, rtol: float, atol: float, fallback: str, shape_hint: str = "") -> None:
-    compare_with_mistakes(student, reference, cases, exercise, mistakes, rtol=rtol, atol=atol, fallback=fallback,
-                          shape_note=shape_hint, describe=_describe)
 
 
 # --------------------------------------------------------------------------- Exercise 8.1: best of restarts
@@ -78,9 +67,11 @@ def _best_cases() -> list[Case]:
 
 def check_best_of_restarts(best_of_restarts: Callable[[Tensor, Tensor], Tensor]) -> None:
     """Exercise 8.1: the per-image best restart by data fit."""
-    _compare(best_of_restarts, best_of_restarts_reference, _best_cases(), EX_BEST, BEST_MISTAKES, rtol=0, atol=0,
-             fallback="for image b, find r = argmin over restarts of data_fit[r, b] and return candidates[r, b]",
-             shape_hint=" (return one candidate per image: the shape of candidates without its first axis)")
+    compare_with_mistakes(best_of_restarts, best_of_restarts_reference, _best_cases(), EX_BEST, BEST_MISTAKES,
+                          rtol=0, atol=0,
+                          fallback="for image b, find r = argmin over restarts of data_fit[r, b] and return candidates[r, b]",
+                          shape_note=" (return one candidate per image: the shape of candidates without its first axis)",
+                          report=False)
     print(f"{EX_BEST}: all {len(_best_cases())} cases pass.")
 
 
@@ -132,9 +123,12 @@ def _mask_cases() -> list[Case]:
 def check_masked_data_fit(masked_data_fit: Callable[..., Tensor]) -> None:
     """Exercise 8.2: per-image masked mean of ``|x - y|^p``; it must also be differentiable in ``x``."""
     cases = _mask_cases()
-    _compare(masked_data_fit, masked_data_fit_reference, cases, EX_MASK, MASK_MISTAKES, rtol=1e-6, atol=1e-10,
-             fallback="per image: sum over pixels of mask * |x - y|**p, divided by the number of observed pixels",
-             shape_hint=" (return one value per image, shape (N,): invert() sums them and select_best compares them)")
+    compare_with_mistakes(masked_data_fit, masked_data_fit_reference, cases, EX_MASK, MASK_MISTAKES,
+                          rtol=1e-6, atol=1e-10,
+                          fallback="per image: sum over pixels of mask * |x - y|**p, divided by the number of observed pixels",
+                          shape_note=" (return one value per image, shape (N,): invert() sums them and select_best "
+                                     "compares them)",
+                          report=False)
     case = cases[1]
     x = case.args[0].clone().requires_grad_(True)
     got = call_student(copied_args(masked_data_fit), Case(case.name, (x,) + case.args[1:]), EX_MASK)
@@ -238,7 +232,7 @@ def check_affine_coupling(affine_coupling: Callable[..., tuple[Tensor, Tensor]])
         if not np.allclose(y, y_ref, rtol=1e-6, atol=1e-9):
             hint = matching_mistakes(COUPLING_Y_MISTAKES, case, y, rtol=1e-6, atol=1e-9) or \
                 "keep x1 = x[:, :D // 2] unchanged and set y2 = x2 * exp(s(x1)) + t(x1)"
-            fail(EX_COUPLING, f"case {case.name}: y is wrong: expected {_describe(y_ref)}, got {_describe(y)}. "
+            fail(EX_COUPLING, f"case {case.name}: y is wrong: expected {describe_value(y_ref)}, got {describe_value(y)}. "
                               f"Hint: {hint}")
         if logdet.shape != ld_ref.shape:
             fail(EX_COUPLING, f"case {case.name}: logdet has shape {logdet.shape}, expected {ld_ref.shape}: one "
@@ -246,8 +240,8 @@ def check_affine_coupling(affine_coupling: Callable[..., tuple[Tensor, Tensor]])
         if not np.allclose(logdet, ld_ref, rtol=1e-6, atol=1e-9):
             hint = matching_mistakes(COUPLING_LOGDET_MISTAKES, case, logdet, rtol=1e-6, atol=1e-9) or \
                 "log|det J| of one sample is the sum of its s(x1)"
-            fail(EX_COUPLING, f"case {case.name}: logdet is wrong: expected {_describe(ld_ref)}, got "
-                              f"{_describe(logdet)}. Hint: {hint}")
+            fail(EX_COUPLING, f"case {case.name}: logdet is wrong: expected {describe_value(ld_ref)}, got "
+                              f"{describe_value(logdet)}. Hint: {hint}")
     # The reference itself agrees with autograd's Jacobian on the first case (the claim of the exercise).
     x, s_fn, t_fn = cases[0].args
     jac_ld = [torch.linalg.slogdet(torch.autograd.functional.jacobian(

@@ -14,9 +14,8 @@ below and, when the answer equals a typical mistake, names it. Each runs in well
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -30,18 +29,6 @@ __all__ = [
     "lambda_heuristic_reference",
     "reconstruction_step_reference",
 ]
-
-
-def _describe(value: np.ndarray) -> str:
-    if value.size <= 6:
-        return np.array2string(value.reshape(-1) if value.ndim else value, precision=6)
-    return f"array of shape {value.shape} (mean {np.nanmean(value):.6g})"
-
-
-def _compare(student: Callable[..., Any], reference: Callable[..., Any], cases: Sequence[Case], exercise: str,
-             mistakes: Sequence[Mistake], *, rtol: float, atol: float, fallback: str) -> None:
-    compare_with_mistakes(student, reference, cases, exercise, mistakes, rtol=rtol, atol=atol, fallback=fallback,
-                          describe=_describe)
 
 
 # --------------------------------------------------------------------------- Exercise 9.1
@@ -84,8 +71,8 @@ def check_critic_objective(fn: Callable[..., Any]) -> None:
         Case("all norms below 1 (no penalty)", (torch.tensor([1.0, 2.0]), torch.tensor([4.0, 0.0]),
                                                 torch.tensor([0.1, 0.9]), 10.0)),
     ]
-    _compare(fn, critic_objective_reference, cases, EX_OBJ, _OBJ_MISTAKES, rtol=1e-6, atol=1e-9,
-             fallback="compute mean(psi_real) - mean(psi_noisy) + mu * mean(max(grad_norms - 1, 0)^2)")
+    compare_with_mistakes(fn, critic_objective_reference, cases, EX_OBJ, _OBJ_MISTAKES, rtol=1e-6, atol=1e-9,
+                          fallback="compute mean(psi_real) - mean(psi_noisy) + mu * mean(max(grad_norms - 1, 0)^2)")
 
 
 # --------------------------------------------------------------------------- Exercise 9.2
@@ -154,8 +141,8 @@ def _step_cases() -> list[Case]:
 
 def check_reconstruction_step(fn: Callable[..., Any]) -> None:
     """Exercise 9.2: ``reconstruction_step(x, y, forward, adjoint, critic, lam, step)`` returns the next iterate."""
-    _compare(fn, reconstruction_step_reference, _step_cases(), EX_STEP, _step_mistakes(), rtol=1e-6, atol=1e-9,
-             fallback="return x - step * (2 * adjoint(forward(x) - y) + lam * grad), with grad the gradient of "
+    compare_with_mistakes(fn, reconstruction_step_reference, _step_cases(), EX_STEP, _step_mistakes(), rtol=1e-6, atol=1e-9,
+                          fallback="return x - step * (2 * adjoint(forward(x) - y) + lam * grad), with grad the gradient of "
                       "critic(x).sum() with respect to x (torch.autograd.grad)")
 
 
@@ -199,5 +186,5 @@ def check_lambda_heuristic(fn: Callable[..., Any]) -> None:
         Case("image-shaped noise (3, 1, 4, 4), A^* = identity",
              (lambda r: r, 0.1 * torch.randn(3, 1, 4, 4, generator=g, dtype=torch.float64))),
     ]
-    _compare(fn, lambda_heuristic_reference, cases, EX_LAM, _lam_mistakes(), rtol=1e-6, atol=1e-9,
-             fallback="apply the adjoint to every sample, take each sample's Euclidean norm, average, multiply by 2")
+    compare_with_mistakes(fn, lambda_heuristic_reference, cases, EX_LAM, _lam_mistakes(), rtol=1e-6, atol=1e-9,
+                          fallback="apply the adjoint to every sample, take each sample's Euclidean norm, average, multiply by 2")
