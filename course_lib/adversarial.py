@@ -696,11 +696,11 @@ def record_task(prefix: str, table: dict[str, dict[str, float]], keys: dict[str,
     ar = table[AR_ROW]["psnr"]
     margin = results.record(f"{prefix}_ar_minus_tv_psnr", ar - table[TV_ROW]["psnr"], unit="dB", claim=claim)
     gap = results.record(f"{prefix}_{keys[supervised]}_minus_ar_psnr", table[supervised]["psnr"] - ar, unit="dB",
-                         label=f"gap of the unsupervised regulariser to the supervised {row_name(supervised)}")
+                         label=f"gap of the unsupervised regulariser to the supervised {_row_name(supervised)}")
     return float(margin), float(gap)
 
 
-def row_name(row: str) -> str:
+def _row_name(row: str) -> str:
     """A table row label without its parenthesis: ``"DnCNN (ch. 05, supervised)"`` -> ``"DnCNN"``."""
     return row.split(" (")[0]
 

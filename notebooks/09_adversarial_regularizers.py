@@ -637,13 +637,19 @@ plt.xlabel("gradient step")
 plt.ylabel("PSNR (dB)")
 plt.legend(fontsize=8)
 plt.show()
-fig, axes = plt.subplots(1, 5, figsize=(15, 3.3))
-for ax, (title, img) in zip(axes, [("clean", dn_clean), ("noisy", dn_noisy), ("TV", out_tv), ("DnCNN", out_dncnn),
-                                   ("adversarial reg.", out_ar)]):
-    ax.imshow(img[0, 0].clamp(0, 1), cmap="gray", vmin=0, vmax=1)
-    ax.set_title(title if title == "clean" else f"{title}\n{float(metrics.psnr(img[:1].clamp(0, 1), dn_clean[:1])):.2f} dB")
-    ax.axis("off")
-plt.show()
+
+
+def first_image_row(truth_title, truth, methods):
+    """The first image of the ground truth and of every method in one row, each titled with its PSNR."""
+    fig, axes = plt.subplots(1, 1 + len(methods), figsize=(3 * (1 + len(methods)), 3.3))
+    for ax, (title, img) in zip(axes, [(truth_title, truth), *methods.items()]):
+        ax.imshow(img[0, 0].clamp(0, 1), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(title if img is truth else f"{title}\n{float(metrics.psnr(img[:1].clamp(0, 1), truth[:1])):.2f} dB")
+        ax.axis("off")
+    plt.show()
+
+
+first_image_row("clean", dn_clean, {"noisy": dn_noisy, "TV": out_tv, "DnCNN": out_dncnn, "adversarial reg.": out_ar})
 
 # %%
 ar_dn_psnr = table_dn["adversarial reg. (weight from sweep)"]["psnr"]
@@ -762,13 +768,7 @@ table_ct = {"FBP": adversarial.scores(ct_fbp, ct_x), "TV": adversarial.scores(ou
 show("| method | PSNR (dB) | SSIM |\n|---|---|---|\n" + "\n".join(
     f"| {k} | {s['psnr']:.2f} | {s['ssim']:.3f} |" for k, s in table_ct.items())
      + f"\n\n{N_CT} evaluation phantoms of `course_lib.ct.SETTING` (30 angles, 5 % noise).")
-fig, axes = plt.subplots(1, 5, figsize=(15, 3.3))
-for ax, (title, img) in zip(axes, [("phantom", ct_x), ("FBP", ct_fbp), ("TV", out_ct_tv), ("U-Net", out_ct_unet),
-                                   ("adversarial reg.", out_ct_ar)]):
-    ax.imshow(img[0, 0].clamp(0, 1), cmap="gray", vmin=0, vmax=1)
-    ax.set_title(title if title == "phantom" else f"{title}\n{float(metrics.psnr(img[:1].clamp(0, 1), ct_x[:1])):.2f} dB")
-    ax.axis("off")
-plt.show()
+first_image_row("phantom", ct_x, {"FBP": ct_fbp, "TV": out_ct_tv, "U-Net": out_ct_unet, "adversarial reg.": out_ct_ar})
 
 # %%
 keys_ct = {"FBP": "fbp", "TV": "tv", "U-Net post-processing (supervised)": "unet",
