@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from course_lib import gan, restoration, training  # noqa: E402
-from _common import is_shipped, train_into_registry  # noqa: E402
+from _common import is_shipped, train_model  # noqa: E402
 
 #: Relative cost of each model's full schedule (1 unit: about a minute of one idle core).
 COST: dict[str, float] = {
@@ -60,14 +60,8 @@ NEEDS: dict[str, str] = {"ch07_sn_gcbd": restoration.NOISE_GAN_NAME}
 
 
 def train_one(name: str, fresh: bool) -> None:
-    """Train ``name`` fully into data/checkpoints and register it (under the registry lock)."""
-    start = time.perf_counter()
-    if os.environ["COURSE_PROFILE"] == "ci":
-        training.train_and_register(name, restoration.builder(name), restoration.trainer(name), fresh=fresh)
-        return
-    entry = train_into_registry(name, restoration.builder(name), restoration.trainer(name), fresh)
-    print(f"{name}: {entry['bytes'] / 1e6:.2f} MB, {entry['meta']['iterations']} iterations, "
-          f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)
+    """Train ``name`` fully into data/checkpoints and register it (under the registry lock; ci: a temporary folder)."""
+    train_model(name, restoration.builder(name), restoration.trainer(name), fresh)
 
 
 def lanes(names: list[str], jobs: int) -> list[list[str]]:
